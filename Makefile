@@ -1,0 +1,44 @@
+# The two commands of the README: `make up` and `make test`. Both install what they need first.
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+
+.PHONY: install up down test test-fast lint typecheck contracts bench-events clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+.venv/.synced: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --frozen --all-packages --quiet
+	touch $@
+
+install: .venv/.synced  ## install uv, Python dependencies and the local stand-in servers
+
+up: install  ## run the whole suite locally in the foreground (Ctrl-C stops it)
+	$(PY) -m kit.local.up
+
+down: install  ## stop a stack left running in the background
+	$(PY) -m kit.local.up --down
+
+test: install lint  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
+	$(PY) -m pytest -q
+
+lint: install
+	.venv/bin/ruff check .
+
+typecheck: install
+	.venv/bin/mypy libs/contracts/src libs/kit/src services/*/src
+
+contracts: install  ## write a JSON Schema per event under docs/events/
+	$(PY) -m contracts.schemas docs/events
+
+bench-events: install  ## API commit -> handled in another process, next to raw Kafka
+	$(PY) bench/events.py
+
+clean:
+	rm -rf .venv $(TOOLS)

@@ -1,0 +1,104 @@
+"""The contracts: every event has a sample the current code still reads the same way."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import Field, ValidationError
+
+import contracts
+from contracts import Envelope, Event, all_events, lookup, register
+from contracts.platform import ProbeSentV1
+from contracts.schemas import SAMPLES_DIR, breaking_changes, file_stem, load_sample, write_schemas
+
+
+@pytest.mark.parametrize("cls", list(all_events()), ids=lambda c: file_stem(c))
+def test_every_event_has_a_sample_that_still_reads_back(cls: type[Event]) -> None:
+    sample = load_sample(cls)
+    assert (sample.type, sample.version) == (cls.TYPE, cls.VERSION)
+    assert breaking_changes(cls, sample) == []
+
+
+def test_every_sample_belongs_to_a_registered_event() -> None:
+    known = {file_stem(cls) for cls in all_events()}
+    assert {p.stem for p in SAMPLES_DIR.glob("*.json")} <= known
+
+
+def _probe_sample() -> Envelope:
+    return load_sample(ProbeSentV1)
+
+
+def test_adding_an_optional_field_is_not_breaking() -> None:
+    class ProbeWithExtra(ProbeSentV1):
+        colour: str | None = None
+
+    assert breaking_changes(ProbeWithExtra, _probe_sample()) == []
+
+
+def test_adding_a_required_field_is_breaking() -> None:
+    class ProbeWithRequired(ProbeSentV1):
+        colour: str
+
+    assert breaking_changes(ProbeWithRequired, _probe_sample()) == ["colour: Field required"]
+
+
+def test_changing_a_field_type_is_breaking() -> None:
+    class ProbeRetyped(Event):
+        TYPE = "platform.probe_sent"
+        VERSION = 1
+        probe_id: int
+        sent_at: datetime
+        note: str | None = None
+
+    assert breaking_changes(ProbeRetyped, _probe_sample())
+
+
+def test_removing_a_field_is_breaking() -> None:
+    class ProbeWithoutNote(Event):
+        TYPE = "platform.probe_sent"
+        VERSION = 1
+        probe_id: str
+        sent_at: datetime
+
+    assert breaking_changes(ProbeWithoutNote, _probe_sample()) == ["note: removed"]
+
+
+def test_consumers_ignore_unknown_fields() -> None:
+    data = dict(_probe_sample().data, added_later="x")
+    assert ProbeSentV1.model_validate(data).probe_id == "probe-1"
+
+
+def test_envelope_round_trips_and_normalises_to_utc() -> None:
+    event = ProbeSentV1(probe_id="p", sent_at=datetime(2026, 1, 1, tzinfo=UTC))
+    env = Envelope.wrap(event, producer="identity", subject="p", school_id="s1")
+    again = Envelope.from_bytes(env.to_bytes())
+    assert again == env
+    assert again.occurred_at.tzinfo is not None
+    assert lookup(env.type, env.version) is ProbeSentV1
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{"type": "NoDot"}, {"version": 0}, {"occurred_at": "2026-01-01T00:00:00"}, {"subject": ""}],
+)
+def test_malformed_envelopes_are_refused(patch: dict[str, object]) -> None:
+    raw = json.loads(_probe_sample().model_dump_json()) | patch
+    with pytest.raises(ValidationError):
+        Envelope.model_validate(raw)
+
+
+def test_registering_a_different_class_under_a_taken_name_fails() -> None:
+    class Impostor(Event):
+        TYPE = "platform.probe_sent"
+        VERSION = 1
+        probe_id: str = Field()
+
+    with pytest.raises(ValueError, match="registered twice"):
+        register(Impostor)
+
+
+def test_schemas_are_written_per_event(tmp_path) -> None:
+    paths = write_schemas(tmp_path)
+    assert {p.name for p in paths} == {f"{file_stem(c)}.schema.json" for c in contracts.all_events()}
+    schema = json.loads(paths[0].read_text())
+    assert schema["properties"]["data"]["type"] == "object"

@@ -1,0 +1,1 @@
+"""Shared plumbing for the services: the one place for it."""

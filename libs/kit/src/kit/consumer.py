@@ -1,0 +1,194 @@
+"""The consumer runner: inbox dedupe, handler transaction, retries, dead-letter topic."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from pydantic import ValidationError
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import PyMongoError
+
+from contracts import Envelope, Event, dead_letter_topic, lookup
+from kit.logs import event_id_var, school_id_var
+from kit.mongo import Client, is_duplicate_key, run_in_transaction
+from kit.outbox import Db
+from kit.settings import KitSettings
+from kit.tracing import context_from_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("kit.consumer")
+
+INBOX = "inbox"
+
+Handler = Callable[[Envelope, Any, AsyncClientSession], Awaitable[None]]
+
+
+class Unprocessable(Exception):
+    """Raised by a handler for a message that can never succeed: it goes to the DLT without retries."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message."""
+
+    status: str  # handled | duplicate | skipped | dead_lettered
+    reason: str | None = None
+
+
+class ConsumerRunner:
+    """Consumes topics for one group and applies each event exactly once to the service's database."""
+
+    def __init__(
+        self,
+        settings: KitSettings,
+        client: Client,
+        db: Db,
+        producer: AIOKafkaProducer,
+        *,
+        group: str,
+        topics: list[str],
+        handlers: Mapping[type[Event], Handler],
+        max_attempts: int = 4,
+        backoff_s: float = 0.2,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.db = db
+        self.producer = producer
+        self.group = group
+        self.topics = topics
+        self.handlers = {(cls.TYPE, cls.VERSION): handler for cls, handler in handlers.items()}
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self.dlt = dead_letter_topic(group)
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=self.group,
+            client_id=f"{self.settings.service}-{self.group}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=200,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until stop is set, reconnecting after broker or database outages."""
+        while not stop.is_set():
+            consumer = self._consumer()
+            try:
+                await consumer.start()
+                await self._loop(consumer, stop)
+            except (KafkaError, PyMongoError, OSError) as exc:
+                log.warning("consumer interrupted, restarting", extra={"group": self.group,
+                                                                       "error": type(exc).__name__})
+                await asyncio.sleep(1.0)
+            finally:
+                await consumer.stop()
+
+    async def _loop(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=500)
+            for tp, records in batches.items():
+                for record in records:
+                    await self.process(record)
+                try:
+                    await consumer.commit({tp: records[-1].offset + 1})
+                except CommitFailedError:
+                    # A rebalance moved the partition; the next owner replays and the inbox dedupes.
+                    log.info("commit failed after rebalance", extra={"group": self.group})
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
+        """Handle one record; returns only when it is handled, skipped or parked in the DLT."""
+        try:
+            envelope = Envelope.from_bytes(record.value or b"")
+        except ValidationError as exc:
+            return await self._dead_letter(record, f"malformed envelope: {_first_error(exc)}")
+        handler = self.handlers.get((envelope.type, envelope.version))
+        model = lookup(envelope.type, envelope.version)
+        if handler is None or model is None:
+            return Outcome("skipped", "no handler for this type and version")
+        try:
+            data = model.model_validate(envelope.data)
+        except ValidationError as exc:
+            return await self._dead_letter(record, f"invalid data: {_first_error(exc)}")
+
+        event_token = event_id_var.set(str(envelope.event_id))
+        school_token = school_id_var.set(envelope.school_id)
+        try:
+            with tracer.start_as_current_span(
+                f"process {record.topic}",
+                context=context_from_headers(record.headers),
+                kind=SpanKind.CONSUMER,
+                attributes={"messaging.system": "kafka", "messaging.consumer.group.name": self.group,
+                            "messaging.message.id": str(envelope.event_id), "event.type": envelope.type},
+            ) as span:
+                outcome = await self._handle_with_retries(record, envelope, data, handler)
+                if outcome.status == "dead_lettered":
+                    span.set_status(Status(StatusCode.ERROR, outcome.reason))
+                return outcome
+        finally:
+            event_id_var.reset(event_token)
+            school_id_var.reset(school_token)
+
+    async def _handle_with_retries(
+        self, record: ConsumerRecord[bytes, bytes], envelope: Envelope, data: Event, handler: Handler
+    ) -> Outcome:
+        inbox_id = f"{self.group}:{envelope.event_id}"
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.db[INBOX].insert_one(
+                {"_id": inbox_id, "type": envelope.type, "topic": record.topic,
+                 "partition": record.partition, "offset": record.offset, "at": datetime.now(UTC)},
+                session=session,
+            )
+            await handler(envelope, data, session)
+
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await run_in_transaction(self.client, work)
+                return Outcome("handled")
+            except Unprocessable as exc:
+                return await self._dead_letter(record, f"unprocessable: {exc}")
+            except Exception as exc:
+                if is_duplicate_key(exc) and await self.db[INBOX].find_one({"_id": inbox_id}):
+                    return Outcome("duplicate")
+                if attempt == self.max_attempts:
+                    return await self._dead_letter(
+                        record, f"failed after {attempt} attempts: {type(exc).__name__}: {exc}"
+                    )
+                log.info("handler failed, retrying",
+                         extra={"attempt": attempt, "event_type": envelope.type, "error": type(exc).__name__})
+                await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> Outcome:
+        headers = [
+            *(record.headers or ()),
+            ("dlt.original.topic", record.topic.encode()),
+            ("dlt.original.partition", str(record.partition).encode()),
+            ("dlt.original.offset", str(record.offset).encode()),
+            ("dlt.group", self.group.encode()),
+            ("dlt.error", reason[:1000].encode()),
+        ]
+        await self.producer.send_and_wait(self.dlt, record.value, key=record.key, headers=headers)
+        log.warning("message dead-lettered", extra={"topic": record.topic, "partition": record.partition,
+                                                    "offset": record.offset, "group": self.group})
+        return Outcome("dead_lettered", reason)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"]) or "message"
+    return f"{where}: {err['msg']}"

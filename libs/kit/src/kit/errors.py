@@ -1,0 +1,159 @@
+"""RFC 9457 problem+json errors for every service: stable types, Dutch or English titles, no stack traces."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kit.logs import correlation_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:mbo-exam:problem:"
+
+# slug -> (Dutch title, English title). Dutch is the default language of user-facing text.
+TITLES: dict[str, tuple[str, str]] = {
+    "validation": ("De invoer is ongeldig", "The input is not valid"),
+    "bad_request": ("Ongeldig verzoek", "Bad request"),
+    "unauthorized": ("Niet aangemeld", "Not authenticated"),
+    "forbidden": ("Geen toegang", "Access denied"),
+    "not_found": ("Niet gevonden", "Not found"),
+    "method_not_allowed": ("Methode niet toegestaan", "Method not allowed"),
+    "conflict": ("Conflict met de huidige toestand", "Conflict with the current state"),
+    "payload_too_large": ("Het verzoek is te groot", "The request is too large"),
+    "unsupported_media_type": ("Bestandstype niet ondersteund", "Unsupported media type"),
+    "too_many_requests": ("Te veel verzoeken", "Too many requests"),
+    "dependency_unavailable": ("Een onderdeel is niet bereikbaar", "A dependency is unavailable"),
+    "internal": ("Er ging iets mis aan onze kant", "Something went wrong on our side"),
+}
+
+STATUS_SLUGS = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation", 429: "too_many_requests",
+    503: "dependency_unavailable",
+}
+
+# Dutch reasons for the validation errors people meet most; others keep pydantic's English text.
+DUTCH_REASONS = {
+    "missing": "Dit veld is verplicht",
+    "string_too_long": "Deze waarde is te lang",
+    "string_too_short": "Deze waarde is te kort",
+    "int_parsing": "Dit moet een geheel getal zijn",
+    "int_type": "Dit moet een geheel getal zijn",
+    "string_type": "Dit moet tekst zijn",
+    "bool_parsing": "Dit moet waar of onwaar zijn",
+    "json_invalid": "Dit is geen geldige JSON",
+    "extra_forbidden": "Dit veld is niet toegestaan",
+    "literal_error": "Deze waarde is niet toegestaan",
+    "enum": "Deze waarde is niet toegestaan",
+    "value_error": "Deze waarde is ongeldig",
+    "datetime_parsing": "Dit is geen geldige datum en tijd",
+    "date_from_datetime_parsing": "Dit is geen geldige datum",
+    "uuid_parsing": "Dit is geen geldige id",
+    "greater_than_equal": "Deze waarde is te klein",
+    "less_than_equal": "Deze waarde is te groot",
+    "model_attributes_type": "Dit moet een object zijn",
+    "dict_type": "Dit moet een object zijn",
+    "list_type": "Dit moet een lijst zijn",
+}
+
+
+class Problem(Exception):
+    """An error the API reports to the caller as problem+json."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str | None = None,
+        *,
+        detail: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or slug or str(status))
+        self.status = status
+        self.slug = slug or STATUS_SLUGS.get(status, "internal" if status >= 500 else "bad_request")
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+        self.extensions = extensions
+
+
+def field_error(field: str, reason: str) -> dict[str, str]:
+    """One entry of a problem's `errors` list."""
+    return {"field": field, "reason": reason}
+
+
+def wants_english(request: Request) -> bool:
+    """True when the caller prefers English over Dutch (Accept-Language)."""
+    header = request.headers.get("accept-language", "")
+    for part in header.split(","):
+        lang = part.split(";")[0].strip().lower()
+        if lang.startswith("nl"):
+            return False
+        if lang.startswith("en"):
+            return True
+    return False
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    """Render a Problem as an RFC 9457 response."""
+    dutch, english = TITLES.get(problem.slug, TITLES["internal"])
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + problem.slug,
+        "title": english if wants_english(request) else dutch,
+        "status": problem.status,
+        "instance": request.url.path,
+        "correlation_id": correlation_id_var.get(),
+    }
+    if problem.detail:
+        body["detail"] = problem.detail
+    if problem.errors:
+        body["errors"] = problem.errors
+    body.update(problem.extensions)
+    return JSONResponse(body, status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
+
+
+def _validation_errors(request: Request, exc: RequestValidationError) -> list[dict[str, Any]]:
+    english = wants_english(request)
+    errors = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        where, path = (loc[0], loc[1:]) if loc and loc[0] in ("body", "query", "path", "header") else ("body", loc)
+        reason = err.get("msg", "invalid") if english else DUTCH_REASONS.get(err["type"], err.get("msg", ""))
+        errors.append({"field": ".".join(path) or where, "in": where, "reason": reason, "code": err["type"]})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every error of the app a problem+json response."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(request, Problem(422, "validation", errors=_validation_errors(request, exc)))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else None
+        return problem_response(request, Problem(exc.status_code, detail=detail, headers=exc.headers))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path, "method": request.method})
+        return problem_response(request, Problem(500, "internal"))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,201 @@
+"""The stand-in servers the suite runs on locally, started the same way by `make up` and by tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import noida_db
+
+SERVICES = ("identity", "enrollment", "exams", "evidence", "notifications")
+GATEWAY_ROUTES = Path(__file__).resolve().parents[5] / "gateway" / "routes.yml"
+
+
+@dataclass
+class Server:
+    """A process to run: its command, the port that tells it is up, and its environment."""
+
+    name: str
+    argv: list[str]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()  # every port it binds, for the in-use check
+
+    @property
+    def all_ports(self) -> tuple[int, ...]:
+        """The ready port plus every other port the server binds."""
+        return (self.port, *self.ports)
+
+
+def bin_path(name: str) -> str:
+    """A console script installed next to this interpreter."""
+    return str(Path(sys.executable).parent / name)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def kafka(port: int, data_dir: Path) -> Server:
+    """The Kafka-protocol broker (noida-db), started as its binary so its PID is the broker's."""
+    binary = Path(noida_db.__file__).parent / "noida-db"
+    with contextlib.suppress(OSError):
+        binary.chmod(0o755)
+    return Server("kafka", [str(binary), "start", "--only", "kafka", "--kafka-port", str(port),
+                            "--host", "127.0.0.1", "--data-dir", str(data_dir)], port)
+
+
+def mongo(port: int, data_dir: Path) -> Server:
+    """The MongoDB-wire server (SecantusDB), a single-node replica set named secantus."""
+    return Server("mongo", [bin_path("secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
+                            "--storage-path", str(data_dir), "--log-level", "WARNING"], port)
+
+
+def mongo_uri(port: int) -> str:
+    """The URI of the local Mongo server; retryable writes off (the stand-in slows down with them)."""
+    return f"mongodb://127.0.0.1:{port}/?replicaSet=secantus&retryWrites=false"
+
+
+@dataclass(frozen=True)
+class S3Ports:
+    """SeaweedFS opens many ports; each gets its own value so several stacks can coexist."""
+
+    s3: int
+    master: int
+    volume: int
+    filer: int
+    admin: int
+
+    @classmethod
+    def free(cls) -> S3Ports:
+        """Free ports for a throwaway stack (its gRPC ports too, which weed puts at +10000)."""
+        while True:
+            ports = [free_port() for _ in range(5)]
+            if all(p + 10000 < 65536 and not port_in_use(p + 10000) for p in ports) and len(set(ports)) == 5:
+                return cls(*ports)
+
+    def all(self) -> tuple[int, ...]:
+        """Every port weed binds, HTTP and gRPC."""
+        http = (self.s3, self.master, self.volume, self.filer, self.admin)
+        return http + tuple(p + 10000 for p in http)
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """The access key pair of the local S3 server."""
+
+    access_key: str
+    secret_key: str
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> S3Credentials:
+        """Reuse the key pair kept at path, or make a random one (no fixed secret in code)."""
+        if path.exists():
+            data = json.loads(path.read_text())
+            return cls(data["access_key"], data["secret_key"])
+        creds = cls("local-" + secrets.token_hex(6), secrets.token_urlsafe(24))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"access_key": creds.access_key, "secret_key": creds.secret_key}))
+        path.chmod(0o600)
+        return creds
+
+
+def s3(ports: S3Ports, data_dir: Path, creds: S3Credentials) -> Server:
+    """SeaweedFS in `weed mini` mode serving the S3 API."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "logs").mkdir(exist_ok=True)
+    config = data_dir / "identities.json"
+    config.write_text(json.dumps({"identities": [{
+        "name": "suite",
+        "credentials": [{"accessKey": creds.access_key, "secretKey": creds.secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }]}))
+    config.chmod(0o600)
+    argv = [bin_path("weed"), f"-logdir={data_dir / 'logs'}", "mini", f"-dir={data_dir / 'store'}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.port={ports.s3}", f"-master.port={ports.master}",
+            f"-volume.port={ports.volume}", f"-filer.port={ports.filer}", f"-admin.port={ports.admin}",
+            "-webdav=false", "-admin.ui=false", "-master.telemetry=false", "-s3.port.iceberg=0",
+            "-s3.port.lance=0", f"-s3.config={config}"]
+    (data_dir / "store").mkdir(exist_ok=True)
+    return Server("s3", argv, ports.s3, ports=ports.all()[1:])
+
+
+def smtp(port: int, http_port: int, data_dir: Path) -> Server:
+    """The SMTP sink that keeps every message it receives, with a small read API."""
+    return Server("smtp", [sys.executable, "-m", "kit.local.smtp_sink", "--port", str(port),
+                           "--http-port", str(http_port), "--dir", str(data_dir)], port, ports=(http_port,))
+
+
+def gateway(port: int, upstreams: dict[str, str]) -> Server:
+    """Traefik routing /<service> to each service's upstream URL."""
+    env = {f"GATEWAY_{name.upper()}_URL": url for name, url in upstreams.items()}
+    argv = [bin_path("traefik"), f"--entryPoints.web.address=127.0.0.1:{port}",
+            # Large evidence uploads may take long on slow links; the services enforce their own limits.
+            "--entryPoints.web.transport.respondingTimeouts.readTimeout=3600s",
+            f"--providers.file.filename={GATEWAY_ROUTES}", "--global.checkNewVersion=false",
+            "--global.sendAnonymousUsage=false", "--log.level=WARN", "--log.noColor=true"]
+    return Server("gateway", argv, port, env=env)
+
+
+class Running:
+    """A started server process; stop() ends its whole process group."""
+
+    def __init__(self, server: Server, log_path: Path) -> None:
+        self.server = server
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = log_path.open("ab")
+        self.log_path = log_path
+        self.proc = subprocess.Popen(
+            server.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **server.env}, start_new_session=True,
+        )
+
+    def wait_ready(self, timeout_s: float = 30.0) -> None:
+        """Block until the server's port accepts connections; raise with its log when it does not."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.server.name} exited: {self.log_path.read_text()[-2000:]}")
+            if port_in_use(self.server.port):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.server.name} not ready in {timeout_s}s: {self.log_path.read_text()[-2000:]}")
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """SIGTERM the process group, SIGKILL it if it lingers."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL the process group at once, as a crash would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self._log.close()

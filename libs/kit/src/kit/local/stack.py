@@ -1,0 +1,119 @@
+"""The whole suite as a list of processes: infrastructure, every service's api and worker, the gateway."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.local import servers
+from kit.local.servers import SERVICES, S3Credentials, S3Ports, Server
+
+DEFAULT_PORTS = {
+    "gateway": 8080,
+    "identity": 8101,
+    "enrollment": 8102,
+    "exams": 8103,
+    "evidence": 8104,
+    "notifications": 8105,
+    "mongo": 27017,
+    "kafka": 9092,
+    "s3": 8333,
+    "s3_master": 9333,
+    "s3_volume": 9340,
+    "s3_filer": 8888,
+    "s3_admin": 23646,
+    "smtp": 1025,
+    "smtp_http": 8025,
+}
+
+
+@dataclass
+class Stack:
+    """Ports and data folder of one running suite (`make up`, or a throwaway one in e2e tests)."""
+
+    ports: dict[str, int]
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls, data_dir: Path) -> Stack:
+        """Default ports, each overridable by MBO_PORT_<NAME> (e.g. MBO_PORT_GATEWAY=8081)."""
+        ports = {name: int(os.environ.get(f"MBO_PORT_{name.upper()}", port))
+                 for name, port in DEFAULT_PORTS.items()}
+        return cls(ports, data_dir)
+
+    @classmethod
+    def throwaway(cls, data_dir: Path) -> Stack:
+        """Free ports for every process, for tests that run beside `make up`."""
+        ports = {name: servers.free_port() for name in DEFAULT_PORTS if not name.startswith("s3")}
+        s3 = S3Ports.free()
+        ports.update(s3=s3.s3, s3_master=s3.master, s3_volume=s3.volume, s3_filer=s3.filer,
+                     s3_admin=s3.admin)
+        return cls(ports, data_dir)
+
+    @property
+    def s3_ports(self) -> S3Ports:
+        """The SeaweedFS ports."""
+        p = self.ports
+        return S3Ports(p["s3"], p["s3_master"], p["s3_volume"], p["s3_filer"], p["s3_admin"])
+
+    @property
+    def gateway_url(self) -> str:
+        """Where people and e2e tests reach the suite."""
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def credentials(self) -> S3Credentials:
+        """The local S3 key pair, made once per data folder."""
+        return S3Credentials.load_or_create(self.data_dir / "secrets" / "s3.json")
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The environment of a service's api and worker processes."""
+        creds = self.credentials()
+        return {
+            "ENVIRONMENT": "local",
+            "MONGO_URI": servers.mongo_uri(self.ports["mongo"]),
+            "KAFKA_BOOTSTRAP": f"127.0.0.1:{self.ports['kafka']}",
+            "KAFKA_PARTITIONS": "3",
+            "S3_ENDPOINT": f"127.0.0.1:{self.ports['s3']}",
+            "S3_ACCESS_KEY": creds.access_key,
+            "S3_SECRET_KEY": creds.secret_key,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.ports["smtp"]),
+            "PUBLIC_URL": self.gateway_url,
+            "OTEL_SERVICE_NAME": service,
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def infrastructure(self) -> list[Server]:
+        """Kafka, Mongo, S3 and the SMTP sink."""
+        d = self.data_dir
+        return [
+            servers.kafka(self.ports["kafka"], d / "kafka"),
+            servers.mongo(self.ports["mongo"], d / "mongo"),
+            servers.s3(self.s3_ports, d / "s3", self.credentials()),
+            servers.smtp(self.ports["smtp"], self.ports["smtp_http"], d / "mail"),
+        ]
+
+    def services(self) -> list[Server]:
+        """Every service's api (uvicorn) and worker."""
+        procs = []
+        for name in SERVICES:
+            env = self.service_env(name)
+            procs.append(Server(f"{name}-api", [
+                sys.executable, "-m", "uvicorn", "--factory", f"{name}.app:create_app",
+                "--host", "127.0.0.1", "--port", str(self.ports[name]), "--no-access-log",
+                "--timeout-graceful-shutdown", "5",
+            ], self.ports[name], env=env))
+            procs.append(Server(f"{name}-worker", [sys.executable, "-m", f"{name}.worker"], 0, env=env))
+        return procs
+
+    def gateway(self) -> Server:
+        """Traefik in front of the five APIs."""
+        return servers.gateway(
+            self.ports["gateway"], {n: f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES}
+        )
+
+    def all(self) -> list[Server]:
+        """Every process of the suite, infrastructure first."""
+        return [*self.infrastructure(), *self.services(), self.gateway()]

@@ -1,0 +1,119 @@
+"""`make up`: the whole suite in the foreground under honcho; `make down` stops one left running."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from honcho.manager import Manager
+from honcho.printer import Message
+
+from kit.local.servers import SERVICES, port_in_use
+from kit.local.stack import DEFAULT_PORTS, Stack
+
+DATA_DIR = Path(os.environ.get("MBO_DATA_DIR", ".data")).resolve()
+PID_FILE = DATA_DIR / "run" / "up.pid"
+READY_TIMEOUT_S = 60.0
+
+
+def busy_ports(stack: Stack) -> list[str]:
+    """The ports this stack needs that something else already listens on."""
+    wanted = dict(stack.ports)
+    # weed also binds each HTTP port + 10000 for gRPC.
+    for name in [n for n in DEFAULT_PORTS if n.startswith("s3")]:
+        wanted[f"{name} (gRPC)"] = stack.ports[name] + 10000
+    return [f"{port} ({name})" for name, port in wanted.items() if port_in_use(port)]
+
+
+def announce(manager: Manager, text: str) -> None:
+    """Print a line in honcho's output as the 'ready' process."""
+    manager.events.put(Message(type="line", data=text + "\n", time=datetime.datetime.now(), name="ready",
+                               colour=None))
+
+
+def watch_ready(manager: Manager, stack: Stack, started: float) -> None:
+    """Poll every service's /readyz through the gateway; print the URLs once all answer 200."""
+    pending = set(SERVICES)
+    deadline = started + READY_TIMEOUT_S
+    with httpx.Client(timeout=2.0) as client:
+        while pending and time.monotonic() < deadline:
+            for name in sorted(pending):
+                with contextlib.suppress(httpx.HTTPError):
+                    if client.get(f"{stack.gateway_url}/{name}/readyz").status_code == 200:
+                        pending.discard(name)
+            time.sleep(0.3)
+    if pending:
+        announce(manager, f"not ready after {READY_TIMEOUT_S:.0f}s: {', '.join(sorted(pending))} "
+                          "(see their lines above)")
+        return
+    lines = [f"all services ready in {time.monotonic() - started:.1f}s",
+             f"gateway   {stack.gateway_url}"]
+    lines += [f"{name:<13} docs {stack.gateway_url}/{name}/docs" for name in SERVICES]
+    lines += [f"mail sink     http://127.0.0.1:{stack.ports['smtp_http']}/messages",
+              "Ctrl-C stops everything"]
+    for line in lines:
+        announce(manager, line)
+
+
+def up() -> int:
+    """Start everything in the foreground; returns the exit code."""
+    stack = Stack.from_env(DATA_DIR)
+    busy = busy_ports(stack)
+    if busy:
+        print(f"make up: port {', '.join(busy)} already in use; stop what uses it (`make down` stops "
+              "a suite left running) or choose other ports with MBO_PORT_<NAME>=...", file=sys.stderr)
+        return 1
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    PID_FILE.parent.mkdir(parents=True, exist_ok=True)
+    PID_FILE.write_text(str(os.getpid()))
+    manager = Manager()
+    for server in stack.all():
+        manager.add_process(server.name, "exec " + shlex.join(server.argv), env={**os.environ, **server.env})
+    threading.Thread(target=watch_ready, args=(manager, stack, time.monotonic()), daemon=True).start()
+    try:
+        manager.loop()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            PID_FILE.unlink()
+    return 0 if manager.returncode in (0, None, 130, -signal.SIGTERM, 128 + signal.SIGTERM) else 1
+
+
+def down() -> int:
+    """Stop a suite started by `make up` elsewhere (e.g. in the background)."""
+    try:
+        pid = int(PID_FILE.read_text())
+        os.kill(pid, signal.SIGTERM)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        print("make down: no suite is running")
+        PID_FILE.unlink(missing_ok=True)
+        return 0
+    for _ in range(200):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            print("make down: stopped")
+            return 0
+        time.sleep(0.1)
+    print(f"make down: process {pid} did not stop within 20s", file=sys.stderr)
+    return 1
+
+
+def main() -> None:
+    """Command line: no arguments starts the suite, --down stops it."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--down", action="store_true", help="stop a running suite")
+    args = parser.parse_args()
+    sys.exit(down() if args.down else up())
+
+
+if __name__ == "__main__":
+    main()

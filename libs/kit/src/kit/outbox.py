@@ -1,0 +1,192 @@
+"""The transactional outbox: events are written with the state change and relayed to Kafka after."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from bson import ObjectId
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from contracts import Envelope, Event, events_topic
+from kit.mongo import is_duplicate_key
+from kit.tracing import context_from_traceparent, current_traceparent, headers_from_context
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("kit.outbox")
+
+OUTBOX = "outbox"
+LEASES = "leases"
+SENT_RETENTION = timedelta(days=7)
+
+Db = AsyncDatabase[dict[str, Any]]
+
+
+class Outbox:
+    """Stages a service's events inside the caller's transaction."""
+
+    def __init__(self, db: Db, service: str) -> None:
+        self.collection = db[OUTBOX]
+        self.service = service
+        self.topic = events_topic(service)
+
+    async def stage(
+        self, session: AsyncClientSession, event: Event, *, subject: str, school_id: str | None
+    ) -> Envelope:
+        """Write an event to the outbox in session's transaction; returns its envelope."""
+        envelope = Envelope.wrap(event, producer=self.service, subject=subject, school_id=school_id)
+        await self.collection.insert_one(
+            {
+                # ObjectIds grow within a process, so sorting by _id keeps each subject's order.
+                "_id": ObjectId(),
+                "event_id": str(envelope.event_id),
+                "type": envelope.type,
+                "topic": self.topic,
+                "key": subject,
+                "payload": envelope.model_dump_json(),
+                "traceparent": current_traceparent(),
+                "created_at": envelope.occurred_at,
+                "sent_at": None,
+            },
+            session=session,
+        )
+        return envelope
+
+
+async def ensure_outbox_indexes(db: Db) -> None:
+    """Indexes the relay queries by; sent rows expire after SENT_RETENTION."""
+    await db[OUTBOX].create_index([("sent_at", ASCENDING), ("_id", ASCENDING)], name="pending")
+    await db[OUTBOX].create_index(
+        "sent_at", name="sent_ttl", expireAfterSeconds=int(SENT_RETENTION.total_seconds())
+    )
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows in order and marks them sent; resumes after any crash."""
+
+    def __init__(
+        self,
+        db: Db,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 500,
+        idle_wait_s: float = 1.0,
+        lease_ttl_s: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.collection = db[OUTBOX]
+        self.producer = producer
+        self.batch_size = batch_size
+        self.idle_wait_s = idle_wait_s
+        self.lease_ttl = timedelta(seconds=lease_ttl_s)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until stop is set: publish what is pending, then wait for new rows."""
+        watcher = asyncio.create_task(self._watch_inserts(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    if not await self._hold_lease():
+                        await _wait(stop, self.lease_ttl.total_seconds() / 2)
+                        continue
+                    if await self.relay_once() == self.batch_size:
+                        continue
+                except Exception as exc:  # Mongo or Kafka unreachable: nothing is lost, try again
+                    log.warning("outbox publish failed, retrying", extra={"error": type(exc).__name__})
+                    await _wait(stop, 1.0)
+                    continue
+                self._wake.clear()
+                await _wait_any(stop, self._wake, self.idle_wait_s)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        rows = (
+            await self.collection.find({"sent_at": None}).sort("_id", ASCENDING).limit(self.batch_size)
+            .to_list()
+        )
+        if not rows:
+            return 0
+        await self._publish(rows)
+        await self._mark_sent([row["_id"] for row in rows])
+        return len(rows)
+
+    async def _publish(self, rows: list[dict[str, Any]]) -> None:
+        futures = []
+        for row in rows:
+            parent = context_from_traceparent(row.get("traceparent"))
+            with tracer.start_as_current_span(
+                f"publish {row['topic']}",
+                context=parent,
+                kind=SpanKind.PRODUCER,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"],
+                            "messaging.message.id": row["event_id"], "event.type": row["type"]},
+            ):
+                headers = [*headers_from_context(), ("event_type", row["type"].encode())]
+                futures.append(
+                    await self.producer.send(
+                        row["topic"], row["payload"].encode(), key=row["key"].encode(), headers=headers
+                    )
+                )
+        await asyncio.gather(*futures)
+
+    async def _mark_sent(self, ids: list[ObjectId]) -> None:
+        await self.collection.update_many({"_id": {"$in": ids}}, {"$set": {"sent_at": datetime.now(UTC)}})
+
+    async def _hold_lease(self) -> bool:
+        """Take or renew the single-relay lease, so that scaled workers do not race each other."""
+        now = datetime.now(UTC)
+        try:
+            await self.db[LEASES].find_one_and_update(
+                {"_id": "outbox-relay", "$or": [{"owner": self.owner}, {"until": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "until": now + self.lease_ttl}},
+                upsert=True,
+            )
+        except PyMongoError as exc:
+            if is_duplicate_key(exc):
+                return False
+            raise
+        return True
+
+    async def _watch_inserts(self, stop: asyncio.Event) -> None:
+        """Wake the relay on each outbox insert; polling covers the time the stream is down."""
+        while not stop.is_set():
+            try:
+                pipeline = [{"$match": {"operationType": "insert"}}]
+                async with await self.collection.watch(pipeline, max_await_time_ms=1000) as stream:
+                    while not stop.is_set():
+                        if await stream.try_next() is not None:
+                            self._wake.set()
+            except PyMongoError as exc:
+                log.info("outbox change stream unavailable, polling", extra={"error": type(exc).__name__})
+                await _wait(stop, self.idle_wait_s)
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,30 @@
+"""Settings every process reads from its environment."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KitSettings(BaseSettings):
+    """Endpoints and limits shared by every service; services subclass it."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service: str = Field(default="service", description="Service name, used in logs, traces and topics")
+    environment: Literal["local", "test", "production"] = "local"
+    mongo_uri: str = "mongodb://127.0.0.1:27017/?replicaSet=secantus&retryWrites=false"
+    mongo_db: str = ""
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_partitions: int = Field(default=3, ge=1)
+    kafka_replication: int = Field(default=1, ge=1)
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON body accepted")
+    readiness_timeout_s: float = Field(default=2.0, gt=0)
+    log_level: str = "INFO"
+
+    @property
+    def database(self) -> str:
+        """The Mongo database this service owns."""
+        return self.mongo_db or self.service

@@ -1,0 +1,122 @@
+"""The worker entry point of every service: the outbox relay plus the service's consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaProducer
+
+from contracts import Event, dead_letter_topic, events_topic
+from kit.consumer import ConsumerRunner, Handler
+from kit.kafka import create_producer, ensure_topics
+from kit.logs import configure_logging
+from kit.mongo import Client, create_client
+from kit.outbox import Db, OutboxRelay, ensure_outbox_indexes
+from kit.settings import KitSettings
+from kit.tracing import setup_tracing, shutdown_tracing
+
+log = logging.getLogger(__name__)
+
+WorkerHook = Callable[[Db], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A consumer group of the service: what it reads and which handler takes each event class."""
+
+    group: str
+    topics: Sequence[str]
+    handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
+
+
+async def _retry(what: str, action: Callable[[], Awaitable[None]], stop: asyncio.Event) -> bool:
+    """Repeat action until it succeeds or stop is set; True when it succeeded."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await action()
+            return True
+        except Exception as exc:
+            log.warning(f"{what} failed, retrying", extra={"error": type(exc).__name__})
+            try:
+                await asyncio.wait_for(stop.wait(), delay)
+            except TimeoutError:
+                pass
+            delay = min(delay * 2, 10.0)
+    return False
+
+
+async def run_worker(
+    settings: KitSettings,
+    stop: asyncio.Event,
+    *,
+    consumers: Sequence[ConsumerSpec] = (),
+    startup: Sequence[WorkerHook] = (),
+    client: Client | None = None,
+) -> None:
+    """Run the relay and consumers until stop is set, waiting for Mongo and Kafka when they are down."""
+    client = client or create_client(settings)
+    db = client[settings.database]
+    producer: AIOKafkaProducer | None = None
+    try:
+        for hook in (ensure_outbox_indexes, *startup):
+            if not await _retry("startup step", lambda hook=hook: hook(db), stop):  # type: ignore[misc]
+                return
+        topics = {events_topic(settings.service)}
+        for spec in consumers:
+            topics.update(spec.topics)
+            topics.add(dead_letter_topic(spec.group))
+        if not await _retry("creating topics", lambda: ensure_topics(settings, topics), stop):
+            return
+
+        async def start_producer() -> None:
+            nonlocal producer
+            candidate = create_producer(settings)
+            try:
+                await candidate.start()
+            except Exception:
+                await candidate.stop()
+                raise
+            producer = candidate
+
+        if not await _retry("connecting to Kafka", start_producer, stop):
+            return
+        assert producer is not None
+        tasks = [asyncio.create_task(OutboxRelay(db, producer).run(stop), name="relay")]
+        for spec in consumers:
+            runner = ConsumerRunner(settings, client, db, producer, group=spec.group,
+                                    topics=list(spec.topics), handlers=spec.handlers)
+            tasks.append(asyncio.create_task(runner.run(stop), name=spec.group))
+        log.info("worker running", extra={"count": len(tasks)})
+        await asyncio.gather(*tasks)
+    finally:
+        if producer is not None:
+            await producer.stop()
+        await client.close()
+
+
+def main(
+    settings: KitSettings,
+    *,
+    consumers: Sequence[ConsumerSpec] = (),
+    startup: Sequence[WorkerHook] = (),
+) -> None:
+    """Process entry point: run the worker until SIGINT or SIGTERM."""
+    configure_logging(settings.service, settings.log_level)
+    setup_tracing(settings.service)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop, consumers=consumers, startup=startup)
+
+    try:
+        asyncio.run(run())
+    finally:
+        shutdown_tracing()

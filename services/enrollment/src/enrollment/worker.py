@@ -1,0 +1,13 @@
+"""The enrollment service's worker: its outbox relay and its consumers."""
+
+from kit.worker import main as run_worker
+from enrollment.settings import EnrollmentSettings
+
+
+def main() -> None:
+    """Entry point of the enrollment worker process."""
+    run_worker(EnrollmentSettings())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The identity service: Schools (tenants), users, memberships and roles, login and tokens."""

@@ -1,0 +1,1 @@
+"""The notifications service: E-mail, in-app notifications and messages between people."""
