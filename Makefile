@@ -25,7 +25,7 @@ up: install  ## run the whole suite locally in the foreground (Ctrl-C stops it)
 down: install  ## stop a stack left running in the background
 	$(PY) -m kit.local.up --down
 
-test: install lint  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
+test: install lint typecheck  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
 	$(PY) -m pytest -q
 
 lint: install

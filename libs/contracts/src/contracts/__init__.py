@@ -1,11 +1,10 @@
 """Event contracts shared by every service: the envelope, the registry and the topics."""
 
+# Importing the event modules registers their classes.
+from contracts import platform as platform
 from contracts.envelope import Envelope, Event
 from contracts.registry import all_events, lookup, register
 from contracts.topics import SERVICES, dead_letter_topic, events_topic, producer_of
-
-# Importing the event modules registers their classes.
-from contracts import platform as platform  # noqa: E402  (registration side effect)
 
 __all__ = [
     "SERVICES",

@@ -147,13 +147,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else None
-        return problem_response(request, Problem(exc.status_code, detail=detail, headers=exc.headers))
-
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path, "method": request.method})
-        return problem_response(request, Problem(500, "internal"))
+        return problem_response(
+            request, Problem(exc.status_code, detail=detail, headers=dict(exc.headers) if exc.headers else None)
+        )
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(Exception, on_unexpected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,11 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 class CorrelationIdMiddleware:
-    """Takes X-Correlation-ID from the caller (or makes one), logs with it and echoes it back."""
+    """Takes X-Correlation-ID from the caller (or makes one), logs with it and echoes it back.
+
+    It also turns any unhandled error into a bare 500 problem carrying that id, so that no stack
+    trace or exception text ever reaches the caller.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,19 +34,33 @@ class CorrelationIdMiddleware:
         cid = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = correlation_id_var.set(cid)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", []).append((b"x-correlation-id", cid.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            log.error("unhandled error", exc_info=exc,
+                      extra={"path": scope.get("path"), "method": scope.get("method")})
+            if not started:
+                await problem_response(Request(scope, receive), Problem(500, "internal"))(
+                    scope, receive, send_with_id
+                )
         finally:
             correlation_id_var.reset(token)
 
 
 class _BodyTooLarge(Exception):
     pass
+
+
+log = logging.getLogger(__name__)
 
 
 class BodyLimitMiddleware:
@@ -61,27 +80,29 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         received = 0
-        started = False
+        exceeded = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            # The app may catch the error and answer 400 itself; a passed limit is a 413 whatever it says.
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await self._refuse(scope, receive, send)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, guarded_send)
         except _BodyTooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = Problem(413, detail=f"The body may be at most {self.max_bytes} bytes.",

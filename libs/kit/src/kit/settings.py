@@ -20,6 +20,8 @@ class KitSettings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     kafka_partitions: int = Field(default=3, ge=1)
     kafka_replication: int = Field(default=1, ge=1)
+    outbox_batch_size: int = Field(default=500, ge=1, description="Outbox rows published per round")
+    outbox_lease_s: float = Field(default=10.0, gt=0, description="How long a dead relay blocks its successor")
     max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON body accepted")
     readiness_timeout_s: float = Field(default=2.0, gt=0)
     log_level: str = "INFO"

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
@@ -30,7 +30,8 @@ class ConsumerSpec:
 
     group: str
     topics: Sequence[str]
-    handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
+    # Built with the service's database, so handlers can reach their repositories.
+    handlers: Callable[[Db], Mapping[type[Event], Handler]]
 
 
 async def _retry(what: str, action: Callable[[], Awaitable[None]], stop: asyncio.Event) -> bool:
@@ -86,10 +87,12 @@ async def run_worker(
         if not await _retry("connecting to Kafka", start_producer, stop):
             return
         assert producer is not None
-        tasks = [asyncio.create_task(OutboxRelay(db, producer).run(stop), name="relay")]
+        tasks = [asyncio.create_task(OutboxRelay(
+            db, producer, batch_size=settings.outbox_batch_size, lease_ttl_s=settings.outbox_lease_s
+        ).run(stop), name="relay")]
         for spec in consumers:
             runner = ConsumerRunner(settings, client, db, producer, group=spec.group,
-                                    topics=list(spec.topics), handlers=spec.handlers)
+                                    topics=list(spec.topics), handlers=spec.handlers(db))
             tasks.append(asyncio.create_task(runner.run(stop), name=spec.group))
         log.info("worker running", extra={"count": len(tasks)})
         await asyncio.gather(*tasks)

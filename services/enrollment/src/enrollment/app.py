@@ -2,8 +2,8 @@
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
 from enrollment.settings import EnrollmentSettings
+from kit.app import create_service_app
 
 
 def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:

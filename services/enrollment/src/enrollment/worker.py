@@ -1,7 +1,7 @@
 """The enrollment service's worker: its outbox relay and its consumers."""
 
-from kit.worker import main as run_worker
 from enrollment.settings import EnrollmentSettings
+from kit.worker import main as run_worker
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The evidence service's worker: its outbox relay and its consumers."""
 
-from kit.worker import main as run_worker
 from evidence.settings import EvidenceSettings
+from kit.worker import main as run_worker
 
 
 def main() -> None:

@@ -1,1 +1,1 @@
-"""The exams service: Catalog copies, assignments, approvals and adoption, scheduling, assessment, results, retakes and exam-board procedures."""
+"""The exams service: Assignments, approval, adoption, scheduling, assessment, results, retakes, exam-board cases."""

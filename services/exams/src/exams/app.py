@@ -2,8 +2,8 @@
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
 from exams.settings import ExamsSettings
+from kit.app import create_service_app
 
 
 def create_app(settings: ExamsSettings | None = None) -> FastAPI:
@@ -12,5 +12,5 @@ def create_app(settings: ExamsSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Exams",
-        description="Catalog copies, assignments, approvals and adoption, scheduling, assessment, results, retakes and exam-board procedures.",
+        description="Assignments, approval, adoption, scheduling, assessment, results, retakes, exam-board cases.",
     )

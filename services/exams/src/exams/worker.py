@@ -1,7 +1,7 @@
 """The exams service's worker: its outbox relay and its consumers."""
 
-from kit.worker import main as run_worker
 from exams.settings import ExamsSettings
+from kit.worker import main as run_worker
 
 
 def main() -> None:

@@ -2,8 +2,8 @@
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
 from identity.settings import IdentitySettings
+from kit.app import create_service_app
 
 
 def create_app(settings: IdentitySettings | None = None) -> FastAPI:

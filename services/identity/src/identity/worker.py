@@ -1,7 +1,7 @@
 """The identity service's worker: its outbox relay and its consumers."""
 
-from kit.worker import main as run_worker
 from identity.settings import IdentitySettings
+from kit.worker import main as run_worker
 
 
 def main() -> None:

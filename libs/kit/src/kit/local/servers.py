@@ -175,8 +175,8 @@ class Running:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.server.name} exited: {self.log_path.read_text()[-2000:]}")
-            if port_in_use(self.server.port):
-                return
+            if self.server.port == 0 or port_in_use(self.server.port):
+                return  # a process without a port (a worker) is ready once it runs
             time.sleep(0.1)
         raise TimeoutError(f"{self.server.name} not ready in {timeout_s}s: {self.log_path.read_text()[-2000:]}")
 

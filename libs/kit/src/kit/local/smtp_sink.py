@@ -27,7 +27,7 @@ class StoringHandler:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Store the message with its envelope recipients; accept it."""
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
@@ -49,7 +49,10 @@ def web_app(directory: Path) -> Starlette:
     """GET /messages lists them (oldest first), GET /messages/{id} returns the raw .eml."""
 
     async def list_messages(request: Request) -> Response:
-        return JSONResponse([summary(p) for p in sorted(directory.glob("*.eml"))])
+        def read_all() -> list[dict[str, Any]]:
+            return [summary(p) for p in sorted(directory.glob("*.eml"))]
+
+        return JSONResponse(await asyncio.to_thread(read_all))
 
     async def one_message(request: Request) -> Response:
         name = request.path_params["id"]

@@ -25,6 +25,16 @@ PID_FILE = DATA_DIR / "run" / "up.pid"
 READY_TIMEOUT_S = 60.0
 
 
+def invalid_ports(stack: Stack) -> list[str]:
+    """Ports that cannot work: out of range, or an S3 port whose gRPC twin (+10000) would be."""
+    problems = []
+    for name, port in stack.ports.items():
+        limit = 55535 if name.startswith("s3") else 65535
+        if not 1 <= port <= limit:
+            problems.append(f"MBO_PORT_{name.upper()}={port} (must be 1-{limit})")
+    return problems
+
+
 def busy_ports(stack: Stack) -> list[str]:
     """The ports this stack needs that something else already listens on."""
     wanted = dict(stack.ports)
@@ -67,6 +77,10 @@ def watch_ready(manager: Manager, stack: Stack, started: float) -> None:
 def up() -> int:
     """Start everything in the foreground; returns the exit code."""
     stack = Stack.from_env(DATA_DIR)
+    invalid = invalid_ports(stack)
+    if invalid:
+        print(f"make up: invalid port setting: {', '.join(invalid)}", file=sys.stderr)
+        return 1
     busy = busy_ports(stack)
     if busy:
         print(f"make up: port {', '.join(busy)} already in use; stop what uses it (`make down` stops "

@@ -1,0 +1,1 @@
+"""Test support: pytest fixtures that run the real stand-in servers, and a probe service."""
