@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from kit.auth import TokenVerifier
 from kit.errors import Problem, install_error_handlers, problem_response
 from kit.health import Check, kafka_check, mongo_check, run_checks
 from kit.logs import configure_logging
@@ -70,6 +71,7 @@ def create_service_app(
             shutdown_tracing()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.verifier = TokenVerifier(settings.auth_jwks_url)
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)

@@ -24,6 +24,10 @@ class KitSettings(BaseSettings):
     outbox_lease_s: float = Field(default=10.0, gt=0, description="How long a dead relay blocks its successor")
     max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest JSON body accepted")
     readiness_timeout_s: float = Field(default=2.0, gt=0)
+    auth_jwks_url: str = Field(
+        default="http://127.0.0.1:8101/.well-known/jwks.json",
+        description="Identity's JWKS (http(s) URL, or a file path in tests)",
+    )
     log_level: str = "INFO"
 
     @property

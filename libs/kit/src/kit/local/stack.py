@@ -81,6 +81,7 @@ class Stack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.ports["smtp"]),
             "PUBLIC_URL": self.gateway_url,
+            "AUTH_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
             "OTEL_SERVICE_NAME": service,
             "PYTHONUNBUFFERED": "1",
         }

@@ -13,6 +13,7 @@ from kit.local import servers
 from kit.local.servers import Running, S3Credentials, S3Ports
 from kit.mongo import Client, create_client
 from kit.settings import KitSettings
+from kit.testing.tokens import TestIssuer
 
 
 @dataclass
@@ -129,3 +130,9 @@ async def mongo_client(kit_settings: KitSettings) -> AsyncIterator[Client]:
     yield client
     await client.drop_database(kit_settings.database)
     await client.close()
+
+
+@pytest.fixture(scope="session")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> TestIssuer:
+    """Signs test access tokens; point a service's auth_jwks_url at issuer.jwks_path."""
+    return TestIssuer(tmp_path_factory.mktemp("jwks"))
