@@ -1,6 +1,9 @@
 """Event contracts shared by every service: the envelope, the registry and the topics."""
 
 # Importing the event modules registers their classes.
+from contracts import enrollment as enrollment
+from contracts import exams as exams
+from contracts import identity as identity
 from contracts import platform as platform
 from contracts.envelope import Envelope, Event
 from contracts.registry import all_events, lookup, register

@@ -14,11 +14,13 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kit.auth import TokenVerifier
+from kit.commands import ensure_idempotency_indexes
 from kit.errors import Problem, install_error_handlers, problem_response
 from kit.health import Check, kafka_check, mongo_check, run_checks
 from kit.logs import configure_logging
 from kit.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
 from kit.mongo import create_client
+from kit.outbox import ensure_outbox_indexes
 from kit.settings import KitSettings
 from kit.tracing import setup_tracing, shutdown_tracing
 
@@ -61,7 +63,7 @@ def create_service_app(
         app.state.mongo = create_client(settings)
         app.state.db = app.state.mongo[settings.database]
         app.state.started = asyncio.Event()
-        starter = asyncio.create_task(_run_startup(app, startup))
+        starter = asyncio.create_task(_run_startup(app, [_kit_indexes, *startup]))
         try:
             yield
         finally:
@@ -103,6 +105,11 @@ def create_service_app(
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(ForwardedPrefixMiddleware)
     return app
+
+
+async def _kit_indexes(app: FastAPI) -> None:
+    await ensure_outbox_indexes(app.state.db)
+    await ensure_idempotency_indexes(app.state.db)
 
 
 async def _run_startup(app: FastAPI, hooks: Sequence[StartupHook]) -> None:
