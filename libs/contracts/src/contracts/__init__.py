@@ -2,6 +2,7 @@
 
 # Importing the event modules registers their classes.
 from contracts import enrollment as enrollment
+from contracts import evidence as evidence
 from contracts import exams as exams
 from contracts import identity as identity
 from contracts import platform as platform

@@ -1,0 +1,54 @@
+"""Events published by the evidence service (topic evidence.events)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.envelope import Event
+from contracts.registry import register
+
+FileKind = Literal["evidence", "assignment_attachment", "library", "message_attachment"]
+
+
+@register
+class FileUploadedV1(Event):
+    """A file was stored completely (its SHA-256 checked); the bytes live in S3, never in the event."""
+
+    TYPE = "evidence.file_uploaded"
+    VERSION = 1
+    file_id: str
+    school_id: str
+    kind: FileKind
+    uploaded_by: str
+    student_id: str | None = None
+    attempt_id: str | None = None
+    assignment_id: str | None = None
+    filename: str = Field(max_length=255)
+    content_type: str
+    size: int = Field(ge=0)
+    sha256: str = Field(min_length=64, max_length=64)
+
+
+@register
+class FileWithdrawnV1(Event):
+    """The uploader withdrew a file before the assessment was finalized: hidden and kept, never deleted."""
+
+    TYPE = "evidence.file_withdrawn"
+    VERSION = 1
+    file_id: str
+    school_id: str
+    withdrawn_by: str
+
+
+@register
+class EvidenceLockedV1(Event):
+    """The assessment of an attempt was finalized: its evidence can no longer be added, replaced or withdrawn."""
+
+    TYPE = "evidence.evidence_locked"
+    VERSION = 1
+    attempt_id: str
+    school_id: str
+    student_id: str
+    file_ids: list[str]
+    locked_at: datetime
