@@ -58,6 +58,16 @@ class UserDeactivatedV1(Event):
 
 
 @register
+class UserReactivatedV1(Event):
+    """A person deactivated in a school (school_id) or on the platform (None) may log in again."""
+
+    TYPE = "identity.user_reactivated"
+    VERSION = 1
+    user_id: str
+    school_id: str | None = None
+
+
+@register
 class MembershipGrantedV1(Event):
     """A person got a role in a school; `roles` is every role they now hold there."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +69,26 @@ class Stack:
         """The local S3 key pair, made once per data folder."""
         return S3Credentials.load_or_create(self.data_dir / "secrets" / "s3.json")
 
+    def identity_secrets(self) -> dict[str, str]:
+        """The local operator login and the key that seals token signing keys, made once per data folder."""
+        path = self.data_dir / "secrets" / "identity.json"
+        if path.exists():
+            loaded: dict[str, str] = json.loads(path.read_text())
+            return loaded
+        made = {"OPERATOR_EMAIL": "operator@platform.example",
+                "OPERATOR_PASSWORD": "op-" + secrets.token_urlsafe(12),
+                "SIGNING_KEYS_SECRET": secrets.token_urlsafe(32)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(made))
+        path.chmod(0o600)
+        return made
+
     def service_env(self, service: str) -> dict[str, str]:
         """The environment of a service's api and worker processes."""
         creds = self.credentials()
+        extra = self.identity_secrets() if service == "identity" else {}
         return {
+            **extra,
             "ENVIRONMENT": "local",
             "MONGO_URI": servers.mongo_uri(self.ports["mongo"]),
             "KAFKA_BOOTSTRAP": f"127.0.0.1:{self.ports['kafka']}",

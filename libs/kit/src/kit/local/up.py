@@ -68,7 +68,9 @@ def watch_ready(manager: Manager, stack: Stack, started: float) -> None:
     lines = [f"all services ready in {time.monotonic() - started:.1f}s",
              f"gateway   {stack.gateway_url}"]
     lines += [f"{name:<13} docs {stack.gateway_url}/{name}/docs" for name in SERVICES]
+    operator = stack.identity_secrets()
     lines += [f"mail sink     http://127.0.0.1:{stack.ports['smtp_http']}/messages",
+              f"operator      {operator['OPERATOR_EMAIL']} / {operator['OPERATOR_PASSWORD']} (local only)",
               "Ctrl-C stops everything"]
     for line in lines:
         announce(manager, line)
