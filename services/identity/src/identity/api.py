@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, Field, field_validator
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -115,6 +117,18 @@ async def request_reset(body: ResetIn, request: Request) -> dict[str, str]:
         email = None
     await identity(request).request_password_reset(email, client_address(request))
     return {"status": "Als dit adres bij ons bekend is, ontvang je een e-mail met een link."}
+
+
+PAGE = (Path(__file__).parent / "pages" / "set-password.html").read_text()
+
+
+@router.get("/set-password", tags=["login"], response_class=HTMLResponse, include_in_schema=False)
+async def set_password_page() -> HTMLResponse:
+    """The page an invitation or reset link opens: choose a password (the token stays in the browser)."""
+    return HTMLResponse(PAGE, headers={
+        "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                   "connect-src 'self'; form-action 'none'; frame-ancestors 'none'",
+        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
 @router.post("/v1/auth/set-password", tags=["login"], status_code=204)

@@ -180,11 +180,12 @@ class Identity:
         """Password login with throttling per account and per address; one answer for every failure."""
         account_key = "acct:" + secret_hash(email)
         address_key = "addr:" + address
-        await self._refuse_if_throttled(account_key, address_key)
+        counters = await self._refuse_if_throttled(account_key, address_key)
         user = await self.repo.user_by_email(email)
         valid = await self.passwords.verify(user.get("password_hash") if user else None, password)
         if valid and user is not None and user.get("active", True):
-            await self.repo.throttle.delete_one({"_id": account_key})
+            if account_key in counters:
+                await self.repo.throttle.delete_one({"_id": account_key})
             await self.audit(None, "login_succeeded", actor=user["_id"], school_id=None, address=address)
             return await self.issue_pair(user)
         locked = await self._count_failure(account_key, address_key)
@@ -202,17 +203,21 @@ class Identity:
                        detail=f"Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw, stel je "
                               "wachtwoord opnieuw in of vraag de beheerder van je school om je te deblokkeren.")
 
-    async def _refuse_if_throttled(self, account_key: str, address_key: str) -> None:
+    async def _refuse_if_throttled(self, account_key: str, address_key: str) -> dict[str, Doc]:
+        """Raise 429 when the account is locked or the address throttled; returns the open counters."""
         current = now()
-        account = await self.repo.throttle.find_one({"_id": account_key})
+        counters = {d["_id"]: d for d in await self.repo.throttle.find(
+            {"_id": {"$in": [account_key, address_key]}}).to_list()}
+        account = counters.get(account_key)
         if account and account.get("locked_until") and aware(account["locked_until"]) > current:
             raise self._locked_problem(int((aware(account["locked_until"]) - current).total_seconds()) + 1)
-        address = await self.repo.throttle.find_one({"_id": address_key})
+        address = counters.get(address_key)
         if (address and aware(address["expires_at"]) > current
                 and address["failures"] >= self.settings.address_failures_per_window):
             retry = int((aware(address["expires_at"]) - current).total_seconds()) + 1
             raise Problem(429, "too_many_requests", headers={"Retry-After": str(retry)},
                           detail="Te veel mislukte aanmeldpogingen vanaf dit adres. Probeer het later opnieuw.")
+        return counters
 
     async def _count_failure(self, account_key: str, address_key: str) -> bool:
         """Count a failed login; True when it locked the account."""

@@ -276,3 +276,10 @@ def test_production_refuses_to_start_without_an_operator_password(kit_settings) 
         create_app(identity_settings(kit_settings, environment="production", operator_password=None))
     with pytest.raises(RuntimeError, match="OPERATOR_PASSWORD"):
         create_app(identity_settings(kit_settings, operator_password="password12"))
+
+
+async def test_the_link_opens_a_page_to_choose_a_password(identity: Harness) -> None:
+    page = await identity.client.get("/set-password", params={"kind": "invitation", "token": "abc"})
+    assert page.status_code == 200 and "Wachtwoord instellen" in page.text
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "abc" not in page.text  # the token is read by the browser, never echoed into the page
