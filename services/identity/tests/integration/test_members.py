@@ -21,6 +21,7 @@ SCHOOL_ENDPOINTS = [
     ("DELETE", "/v1/schools/{school}/api-clients/cli_x", None),
     ("GET", "/v1/schools/{school}/audit", None),
     ("PATCH", "/v1/schools/{school}", {"name": "Nieuwe naam"}),
+    ("POST", "/v1/schools/{school}/students/stu-1/view-as", None),  # supervisors only when linked
 ]
 OPERATOR_ENDPOINTS = [
     ("POST", "/v1/schools", {"name": "X", "admin_email": "a@b.example", "admin_name": "A"}),
