@@ -17,6 +17,7 @@ import httpx
 from honcho.manager import Manager
 from honcho.printer import Message
 
+from kit.local import demo
 from kit.local.servers import SERVICES, port_in_use
 from kit.local.stack import DEFAULT_PORTS, Stack
 
@@ -72,6 +73,10 @@ def watch_ready(manager: Manager, stack: Stack, started: float) -> None:
     lines += [f"mail sink     http://127.0.0.1:{stack.ports['smtp_http']}/messages",
               f"operator      {operator['OPERATOR_EMAIL']} / {operator['OPERATOR_PASSWORD']} (local only)",
               "Ctrl-C stops everything"]
+    try:
+        lines += demo.describe(demo.seed(stack))
+    except Exception as exc:  # the suite runs without it; say why it is missing
+        lines.append(f"demo school could not be made: {exc}")
     for line in lines:
         announce(manager, line)
 

@@ -1,0 +1,136 @@
+"""The demo school `make up` offers: made once through the public APIs, as a school would do it.
+
+The operator creates "Demo ROC" and its admin; the admin adds staff; a programme is published and
+enabled; students are created (identity gives them accounts) and linked to their supervisor, assessor
+and workplace trainer. Invitation links are taken from identity's events, as the e-mails would carry them,
+and used to choose each person's password. The accounts and passwords land in .data/secrets/demo.json.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from kit.local.stack import Stack
+
+SCHOOL = "Demo ROC"
+DOMAIN = "demo-roc.example"
+STAFF = [
+    ("admin", "Anne Beheer", ["school_admin"]),
+    ("begeleider", "Sanne Begeleider", ["school_supervisor"]),
+    ("examinator", "Erik Examinator", ["assessor"]),
+    ("examencommissie", "Eva Commissie", ["exam_board"]),
+    ("praktijkopleider", "Piet Praktijk", ["workplace_trainer"]),
+]
+STUDENTS = [("100001", "Jan", "de Vries"), ("100002", "Fatima", "El Amrani"), ("100003", "Daan", "Jansen")]
+
+
+class Seeder:
+    """Talks to the suite through its gateway, like any client."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.http = httpx.Client(base_url=stack.gateway_url, timeout=15)
+        self.password = "Demo-" + secrets.token_urlsafe(9)
+
+    def run(self) -> dict[str, Any]:
+        """Make the demo school unless it exists; return its accounts."""
+        saved = self.stack.data_dir / "secrets" / "demo.json"
+        if saved.exists():
+            loaded: dict[str, Any] = json.loads(saved.read_text())
+            return loaded
+        secrets_ = self.stack.identity_secrets()
+        operator = self.login(secrets_["OPERATOR_EMAIL"], secrets_["OPERATOR_PASSWORD"])
+        school = self.call("POST", "/identity/v1/schools", operator, json={
+            "name": SCHOOL, "brin": "99XX", "admin_email": f"admin@{DOMAIN}", "admin_name": "Anne Beheer"})
+        school_id = school["school_id"]
+        self.accept(f"admin@{DOMAIN}")
+        admin = self.login(f"admin@{DOMAIN}", self.password)
+        people = {"admin": self.me(admin)}
+        for handle, name, roles in STAFF[1:]:
+            member = self.call("POST", f"/identity/v1/schools/{school_id}/users", admin, json={
+                "email": f"{handle}@{DOMAIN}", "display_name": name, "roles": roles, "send_invitation": True})
+            self.accept(f"{handle}@{DOMAIN}")
+            people[handle] = member["user_id"]
+        programme = self.call("POST", "/enrollment/v1/programmes", operator, json={
+            "crebo": "25655", "name": "Verzorgende-IG", "level": 3, "cohort": 2024})
+        programme_id = programme.get("programme_id") or programme.get("id")
+        self.call("PUT", f"/enrollment/v1/schools/{school_id}/programmes/{programme_id}", admin,
+                  json={"enabled": True, "staff_ids": [people["begeleider"], people["examinator"]]})
+        students = []
+        for code, first, last in STUDENTS:
+            email = f"{first.lower()}.{code}@student.{DOMAIN}"
+            student = self.call("POST", f"/enrollment/v1/schools/{school_id}/students", admin, json={
+                "student_code": code, "first_name": first, "last_name": last, "email": email,
+                "programme_ids": [programme_id], "invite": True})
+            student_id = student.get("student_id") or student.get("id")
+            for relation, handle in (("school_supervisor", "begeleider"), ("assessor", "examinator"),
+                                     ("workplace_trainer", "praktijkopleider")):
+                self.call("POST", f"/enrollment/v1/schools/{school_id}/students/{student_id}/links", admin,
+                          json={"user_id": people[handle], "relation": relation})
+            self.accept(email)
+            students.append(email)
+        result = {"school_id": school_id, "password": self.password,
+                  "accounts": [f"{h}@{DOMAIN}" for h, _, _ in STAFF] + students}
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_text(json.dumps(result, indent=2))
+        saved.chmod(0o600)
+        return result
+
+    def login(self, email: str, password: str) -> dict[str, str]:
+        token = self.call("POST", "/identity/v1/auth/login", None, json={"email": email, "password": password})
+        return {"Authorization": f"Bearer {token['access_token']}"}
+
+    def me(self, headers: dict[str, str]) -> str:
+        return str(self.call("GET", "/identity/v1/me", headers)["user_id"])
+
+    def call(self, method: str, path: str, headers: dict[str, str] | None, **kwargs: Any) -> dict[str, Any]:
+        response = self.http.request(method, path, headers=headers, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+        return response.json() if response.content else {}
+
+    def accept(self, email: str, timeout_s: float = 30.0) -> None:
+        """Choose the demo password through the invitation link identity published for this person."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            link = invitation_link(self.stack, email)
+            if link:
+                token = parse_qs(urlparse(link).query)["token"][0]
+                self.call("POST", "/identity/v1/auth/set-password", None,
+                          json={"token": token, "password": self.password})
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"no invitation for {email} within {timeout_s:.0f}s")
+
+
+def invitation_link(stack: Stack, email: str) -> str | None:
+    """The newest invitation link for an address, read from identity's topic (Kafka protocol)."""
+    import asyncio
+
+    from kit.testing.kafka import read_topic
+
+    records = asyncio.run(read_topic(f"127.0.0.1:{stack.ports['kafka']}", "identity.events", count=10**9,
+                                     timeout_s=1.5))
+    links = [json.loads(r.value)["data"]["link"] for r in records
+             if json.loads(r.value)["type"] == "identity.invitation_requested"
+             and json.loads(r.value)["data"]["email"] == email]
+    return links[-1] if links else None
+
+
+def seed(stack: Stack) -> dict[str, Any]:
+    """Make (or read back) the demo school."""
+    return Seeder(stack).run()
+
+
+def describe(result: dict[str, Any]) -> list[str]:
+    """Lines telling people how to try the demo school."""
+    return [f"demo school   {SCHOOL}: log in with any of these, password {result['password']}",
+            *(f"              {account}" for account in result["accounts"])]
+
+
