@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import datetime
 from pathlib import Path
@@ -38,9 +39,18 @@ def client_address(request: Request) -> str:
     """The caller's address; behind our own proxy, the one it appended to X-Forwarded-For."""
     host = request.client.host if request.client else "unknown"
     forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and host in request.app.state.settings.trusted_proxies:
+    if forwarded and is_trusted_proxy(host, request.app.state.settings.trusted_proxies):
         return forwarded.split(",")[-1].strip()[:64]
     return host
+
+
+def is_trusted_proxy(host: str, trusted: list[str]) -> bool:
+    """True when host is one of the trusted addresses or inside a trusted range (CIDR, e.g. 10.0.0.0/8)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(entry, strict=False) for entry in trusted)
 
 
 class EmailField(BaseModel):

@@ -1,6 +1,8 @@
 """Settings of the identity service, read from the environment."""
 
-from pydantic import Field, SecretStr
+import ipaddress
+
+from pydantic import Field, SecretStr, field_validator
 
 from kit.settings import KitSettings
 
@@ -30,5 +32,13 @@ class IdentitySettings(KitSettings):
         default=None, description="Encrypts the token signing keys at rest; required outside local mode"
     )
     trusted_proxies: list[str] = Field(
-        default=["127.0.0.1"], description="Proxies (the gateway) whose X-Forwarded-For is believed"
+        default=["127.0.0.1"],
+        description="Addresses or CIDR ranges of the proxies (the gateway) whose X-Forwarded-For is believed",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry, strict=False)  # raises ValueError naming the bad entry
+        return value
