@@ -8,6 +8,7 @@ kustomize references resolve, and the image installs no stand-in server or dev t
 
 from __future__ import annotations
 
+import base64
 import importlib
 import inspect
 import re
@@ -134,6 +135,15 @@ def test_compose_runs_an_api_and_a_worker_per_service_from_the_one_image() -> No
             assert process["depends_on"]["kafka"]["condition"] == "service_healthy"
             assert process["environment"]["ENVIRONMENT"] == "production"
             assert process["read_only"] is True
+
+
+def test_compose_kafka_is_one_kraft_broker_with_a_valid_cluster_id() -> None:
+    env = compose()["services"]["kafka"]["environment"]
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
+    assert compose()["services"]["identity-api"]["environment"]["KAFKA_BOOTSTRAP"] == "kafka:9092"
+    # Kafka formats its storage with this id and refuses anything but a base64 (URL-safe) 16-byte UUID.
+    assert len(base64.urlsafe_b64decode(env["CLUSTER_ID"] + "==")) == 16 and len(env["CLUSTER_ID"]) == 22
 
 
 def test_compose_publishes_only_the_gateway() -> None:
