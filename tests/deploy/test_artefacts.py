@@ -326,5 +326,9 @@ def test_image_is_built_from_the_lock_without_dev_tools_or_stand_in_servers() ->
     assert not packages & stand_ins, f"stand-in servers in the image: {packages & stand_ins}"
     assert not packages & {"pytest", "ruff", "mypy", "pytest-asyncio"}
     assert {"fastapi", "uvicorn", "aiokafka", "pymongo", "minio", "argon2-cffi"} <= packages
+    # The build context is an allow-list: nothing else (.env, .data/, .venv/) reaches the builder.
+    ignore = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
+    assert ignore[0] == "*"
+    assert {line for line in ignore if line.startswith("!")} == {"!pyproject.toml", "!uv.lock", "!libs/", "!services/"}
     user = re.findall(r"^USER (\S+)", (ROOT / "Dockerfile").read_text(), flags=re.MULTILINE)
     assert user and user[-1].split(":")[0] not in {"root", "0"}
