@@ -326,6 +326,9 @@ def test_image_is_built_from_the_lock_without_dev_tools_or_stand_in_servers() ->
     assert not packages & stand_ins, f"stand-in servers in the image: {packages & stand_ins}"
     assert not packages & {"pytest", "ruff", "mypy", "pytest-asyncio"}
     assert {"fastapi", "uvicorn", "aiokafka", "pymongo", "minio", "argon2-cffi"} <= packages
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for name in SERVICES:  # the dependency layer needs every member's pyproject.toml
+        assert f"COPY services/{name}/pyproject.toml services/{name}/" in dockerfile
     # The build context is an allow-list: nothing else (.env, .data/, .venv/) reaches the builder.
     ignore = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
     assert ignore[0] == "*"
