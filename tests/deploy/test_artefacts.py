@@ -181,6 +181,22 @@ def test_compose_gives_every_endpoint_and_identity_its_secrets() -> None:
     assert {"S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY"} <= set(services["evidence-api"]["environment"])
 
 
+def service_env_names(service: str) -> set[str]:
+    """The variables one service's own settings class reads (inherited kit settings included)."""
+    module = importlib.import_module(f"{service}.settings")
+    classes = [cls for _, cls in inspect.getmembers(module, inspect.isclass)
+               if issubclass(cls, BaseSettings) and cls.__module__ == module.__name__]
+    return {name.upper() for cls in classes for name in cls.model_fields}
+
+
+def test_compose_gives_each_secret_only_to_the_service_that_reads_it() -> None:
+    services = compose()["services"]
+    for name in SERVICES:
+        for process in (f"{name}-api", f"{name}-worker"):
+            extra = (set(services[process]["environment"]) & secret_names()) - service_env_names(name)
+            assert not extra, f"{process} gets secrets it does not read: {extra}"
+
+
 def test_compose_takes_every_secret_from_the_env_file_and_commits_none() -> None:
     secrets = secret_names() - {"MONGO_URI"}  # compose's Mongo has no credentials (internal network only)
     for name, service in compose()["services"].items():
