@@ -52,7 +52,7 @@ async def test_presigned_url_downloads_the_bytes_and_expires_soon(client: httpx.
         fetched = await plain.get(answer.json()["url"], headers={"Range": "bytes=0-99"})
         assert fetched.status_code == 206 and fetched.content == MP4[:100]
         assert "clip.mp4" in fetched.headers["content-disposition"]
-        tampered = await plain.get(answer.json()["url"].replace("response-content-type=video", "response-content-type=text"))
+        tampered = await plain.get(answer.json()["url"].replace("type=video", "type=text"))
         assert tampered.status_code == 403
     stranger = world.headers([Role.SCHOOL_SUPERVISOR])
     assert (await client.get(f"/v1/schools/{world.school}/files/{file_id}/url", headers=stranger)).status_code == 404
@@ -71,7 +71,7 @@ async def test_supervisor_attaches_files_to_assignments_of_linked_students(clien
                                           approver_ids=[]))
     path = f"/v1/schools/{world.school}/assignments/as-1/attachments?filename=opdracht.txt"
     supervisor = world.headers([Role.SCHOOL_SUPERVISOR], supervisor_id)
-    response = await client.post(path, content="Opdracht: bouw een muur.".encode(), headers=supervisor)
+    response = await client.post(path, content=b"Opdracht: bouw een muur.", headers=supervisor)
     assert response.status_code == 201, response.text
     assert response.json()["kind"] == "assignment_attachment"
     assert response.json()["content_type"] == "text/plain"
