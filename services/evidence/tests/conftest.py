@@ -131,3 +131,24 @@ def bucket_objects(s3: Minio, bucket: str) -> list[str]:
 def open_uploads(s3: Minio, bucket: str) -> list[Any]:
     """Multipart uploads still open in the bucket."""
     return list(s3._list_multipart_uploads(bucket).uploads)
+
+
+@pytest.fixture
+async def live(settings: EvidenceSettings, mongo_client: Client) -> AsyncIterator[str]:
+    """The evidence API on a real uvicorn server (for faults only a socket can make)."""
+    import asyncio
+
+    import uvicorn
+
+    from kit.local.servers import free_port
+
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    await asyncio.wait_for(app.state.started.wait(), 30)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    await task

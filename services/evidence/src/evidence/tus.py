@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ def check_version(request: Request) -> None:
 
 def expires_header(expires_at: datetime) -> str:
     """Upload-Expires in RFC 9110 date form."""
-    return format_datetime(expires_at, usegmt=True)
+    return format_datetime(expires_at.astimezone(UTC), usegmt=True)
 
 
 async def create(db: Db, settings: EvidenceSettings, target: Target, filename: str, length: int,
