@@ -17,7 +17,7 @@ async def send_partially(address: str, path: str, headers: dict[str, str], lengt
                          until: object) -> None:
     """Send the head and part of a body, wait until the condition holds, then drop the connection."""
     host, port = address.split(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
+    _reader, writer = await asyncio.open_connection(host, int(port))
     lines = [f"PATCH {path} HTTP/1.1" if "uploads/" in path else f"POST {path} HTTP/1.1", f"Host: {address}",
              f"Content-Length: {length}", *(f"{k}: {v}" for k, v in headers.items()), "", ""]
     writer.write("\r\n".join(lines).encode())
