@@ -191,7 +191,7 @@ async def receive_file(
     async def start(head: bytes) -> Multipart:
         return await Multipart.start(s3, settings.s3_bucket, key, detect_content_type(head))
 
-    writer = PartWriter(start, settings.part_bytes)
+    writer = PartWriter(start, settings.part_bytes, concurrency=settings.upload_concurrency)
     size = 0
     try:
         async for chunk in stream_body(request, settings.max_file_bytes):

@@ -1,8 +1,9 @@
 """Streaming a request body into S3 multipart parts, with bounded memory.
 
-At most one part is being filled while at most one earlier part is uploading (in a thread), so an
-upload holds at most two parts in memory whatever the file's size, and the network read overlaps
-the S3 write. The SHA-256 is updated part by part in order, in the same thread as the upload.
+At most `concurrency` parts are uploading (each in a thread) while one more is being filled, so an upload
+holds at most concurrency + 1 parts in memory whatever the file's size, and the network read overlaps
+the S3 writes (as the minio SDK's own put_object does with its parallel uploads). The SHA-256 is updated
+part by part strictly in order, in a thread, beside the uploads.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class PartWriter:
         start: Starter,
         part_bytes: int,
         *,
+        concurrency: int = 1,
         first_number: int = 1,
         prefix: bytes = b"",
         head: bytes = b"",
@@ -34,58 +36,70 @@ class PartWriter:
         self._start = start
         self.multipart: Multipart | None = None
         self.part_bytes = part_bytes
+        self.concurrency = max(1, concurrency)
         self.number = first_number
-        self.buffer = bytearray(prefix)
+        self.chunks: list[bytes] = [prefix] if prefix else []
+        self.buffered = len(prefix)
         self.head = bytearray(head)
         self.etags: list[tuple[int, str, int]] = []
         self.sha256: Any = hashlib.sha256() if hash_all else None
-        self._inflight: asyncio.Task[None] | None = None
+        self._jobs: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None
 
     async def write(self, chunk: bytes) -> None:
         """Add a chunk; uploads a part when one is full."""
         if len(self.head) < SNIFF_BYTES:
             self.head += chunk[: SNIFF_BYTES - len(self.head)]
-        self.buffer += chunk
-        if len(self.buffer) >= self.part_bytes:
-            data = bytes(self.buffer)
-            self.buffer = bytearray()
-            await self._send(data)
+        self.chunks.append(chunk)
+        self.buffered += len(chunk)
+        if self.buffered >= self.part_bytes:
+            await self._send(self._take())
+
+    def _take(self) -> bytes:
+        data = b"".join(self.chunks)  # one copy per part
+        self.chunks, self.buffered = [], 0
+        return data
 
     async def finish(self, *, last: bool) -> bytes:
         """Wait for the parts in flight; with last, upload the rest as the final part, else return it."""
         rest = b""
-        if last and (self.buffer or not self.etags):
-            data = bytes(self.buffer)
-            self.buffer = bytearray()
-            await self._send(data)
+        if last and (self.buffered or self.number == 1):  # an upload has at least one part
+            await self._send(self._take())
         elif not last:
-            rest = bytes(self.buffer)
-            self.buffer = bytearray()
+            rest = self._take()
         await self._drain()
+        self.etags.sort()
         return rest
 
     async def close(self) -> None:
-        """Wait for (and swallow the outcome of) a part in flight, before aborting the upload."""
-        if self._inflight is not None:
-            await asyncio.gather(self._inflight, return_exceptions=True)
-            self._inflight = None
+        """Wait for (and swallow the outcome of) the parts in flight, before aborting the upload."""
+        await asyncio.gather(*self._jobs, return_exceptions=True)
+        self._jobs.clear()
 
     async def _drain(self) -> None:
-        if self._inflight is not None:
-            task, self._inflight = self._inflight, None
-            await task
+        jobs, self._jobs = self._jobs, set()
+        await asyncio.gather(*jobs)
 
     async def _send(self, data: bytes) -> None:
-        await self._drain()  # at most one part uploading: bounded memory, parts hashed in order
+        while len(self._jobs) >= self.concurrency:  # bounded memory: wait for a slot
+            done, _ = await asyncio.wait(self._jobs, return_when=asyncio.FIRST_COMPLETED)
+            for job in done:
+                self._jobs.discard(job)
+                job.result()  # a failed part fails the upload at once
         if self.multipart is None:
             self.multipart = await self._start(bytes(self.head))
-        multipart, number = self.multipart, self.number
+        job = asyncio.create_task(self._part(self.multipart, self.number, data, self._last))
         self.number += 1
+        self._jobs.add(job)
+        self._last = job
 
-        def upload() -> None:
+    async def _part(self, multipart: Multipart, number: int, data: bytes, previous: asyncio.Task[None] | None) -> None:
+        upload = asyncio.create_task(asyncio.to_thread(multipart.upload_part_sync, number, data))
+        try:
             if self.sha256 is not None:
-                self.sha256.update(data)
-            etag = multipart.upload_part_sync(number, data)
-            self.etags.append((number, etag, len(data)))
-
-        self._inflight = asyncio.create_task(asyncio.to_thread(upload))
+                if previous is not None:
+                    await asyncio.wait([previous])  # hash in file order; its own failure is reported by it
+                await asyncio.to_thread(self.sha256.update, data)
+        finally:
+            etag = await upload
+        self.etags.append((number, etag, len(data)))

@@ -145,7 +145,8 @@ async def _append(request: Request, s3: Minio, settings: EvidenceSettings, uploa
         created.append(multipart)
         return multipart
 
-    writer = PartWriter(start, settings.part_bytes, first_number=len(upload["parts"]) + 1, prefix=prefix,
+    writer = PartWriter(start, settings.part_bytes, concurrency=settings.upload_concurrency,
+                        first_number=len(upload["parts"]) + 1, prefix=prefix,
                         head=bytes(upload["head"]), hash_all=False)
     received = 0
     interrupted = False
