@@ -167,3 +167,17 @@ async def test_creation_is_checked(client: httpx.AsyncClient, world: World, sett
     assert (await client.head(location, headers={**stranger.headers, **TUS})).status_code == 404
     wrong_type = await client.patch(location, content=b"x", headers={**student.headers, **TUS, "Upload-Offset": "0"})
     assert wrong_type.status_code == 415
+
+
+async def test_open_upload_is_refused_once_the_assessment_is_finalized(client: httpx.AsyncClient,
+                                                                      world: World) -> None:
+    from .test_rules import finalized
+
+    student = await world.student()
+    attempt = await world.attempt(student)
+    location = (await create(client, world, student, attempt)).headers["location"]
+    assert (await patch(client, location, student, 0, VIDEO[:MiB])).status_code == 204
+    await world.feed(finalized(world, attempt, student.student_id))
+    refused = await patch(client, location, student, MiB, VIDEO[MiB:])
+    assert refused.status_code == 409 and "locked" in refused.json()["detail"]
+    assert (await create(client, world, student, attempt)).status_code == 409

@@ -23,7 +23,7 @@ from minio import Minio
 from starlette.requests import ClientDisconnect
 
 from evidence import repository as repo
-from evidence.models import SNIFF_BYTES, detect_content_type, storage_key
+from evidence.models import SNIFF_BYTES, detect_content_type, evidence_change_refusal, storage_key
 from evidence.service import Target, now, register, too_large
 from evidence.settings import EvidenceSettings
 from evidence.storage import READ_CHUNK, Multipart, put_small, read_small, remove
@@ -121,6 +121,11 @@ async def patch(request: Request, s3: Minio, settings: EvidenceSettings, upload:
     if offset != upload["offset"]:
         raise Problem(409, "conflict", detail=f"Upload-Offset {offset} does not match the upload's offset.",
                       headers=tus_headers(**{"Upload-Offset": str(upload["offset"])}), offset=upload["offset"])
+    if upload["target"]["kind"] == "evidence":
+        refusal = evidence_change_refusal(await repo.get_attempt(db, upload["school_id"],
+                                                                 upload["target"]["attempt_id"]))
+        if refusal:
+            raise Problem(409, "conflict", detail=refusal)
     holder = uuid.uuid4().hex
     claimed = await repo.claim_upload(db, upload["_id"], offset, holder, now() + HOLD, now())
     if claimed is None:
@@ -178,7 +183,7 @@ async def _append(request: Request, s3: Minio, settings: EvidenceSettings, uploa
     multipart_id = writer.multipart.upload_id if writer.multipart else upload["multipart_id"]
     tail_key = None
     if tail:
-        tail_key = f"uploads/{upload['_id']}/tail-{new_offset}"
+        tail_key = f"schools/{upload['school_id']}/uploads/{upload['_id']}/tail-{new_offset}"
         await put_small(s3, bucket, tail_key, tail)
     changes = {"offset": new_offset, "parts": parts, "multipart_id": multipart_id, "tail_key": tail_key,
                "tail_size": len(tail), "head": Binary(bytes(writer.head))}
