@@ -39,8 +39,7 @@ def build_handlers(db: Db, s3: Minio, settings: EvidenceSettings) -> Mapping[typ
             if period is not None and "object_lock_until" not in file:
                 until = data.finalized_at + period
                 if await lock_object(s3, settings.s3_bucket, file["key"], until):
-                    await db.files.update_one({"_id": file["_id"]}, {"$set": {"object_lock_until": until}},
-                                              session=session)
+                    await repo.mark_object_locked(db, file["_id"], until, session)
         if first_time:
             await Outbox(db, settings.service).stage(session, EvidenceLockedV1(
                 attempt_id=data.attempt_id, school_id=data.school_id, student_id=data.student_id,

@@ -72,9 +72,9 @@ async def lock_attempt_files(db: Db, attempt_id: str, at: datetime, session: Ses
     return await db.files.find({"attempt_id": attempt_id}, session=session).to_list()
 
 
-async def mark_object_locked(db: Db, file_id: str, until: datetime) -> None:
+async def mark_object_locked(db: Db, file_id: str, until: datetime, session: Session) -> None:
     """Remember that S3 object lock protects a file until a date."""
-    await db.files.update_one({"_id": file_id}, {"$set": {"object_lock_until": until}})
+    await db.files.update_one({"_id": file_id}, {"$set": {"object_lock_until": until}}, session=session)
 
 
 async def audit(db: Db, file_id: str, action: str, by: str, at: datetime, session: Session) -> None:
