@@ -38,30 +38,45 @@ class PartWriter:
         self.part_bytes = part_bytes
         self.concurrency = max(1, concurrency)
         self.number = first_number
-        self.chunks: list[bytes] = [prefix] if prefix else []
-        self.buffered = len(prefix)
+        self.buffer = bytearray()  # the part being filled, allocated once per part (no joins, no copies)
+        self.buffered = 0
         self.head = bytearray(head)
         self.etags: list[tuple[int, str, int]] = []
         self.sha256: Any = hashlib.sha256() if hash_all else None
         self._jobs: set[asyncio.Task[None]] = set()
         self._last: asyncio.Task[None] | None = None
+        self._prefix = prefix
 
     async def write(self, chunk: bytes) -> None:
         """Add a chunk; uploads a part when one is full."""
         if len(self.head) < SNIFF_BYTES:
             self.head += chunk[: SNIFF_BYTES - len(self.head)]
-        self.chunks.append(chunk)
-        self.buffered += len(chunk)
-        if self.buffered >= self.part_bytes:
-            await self._send(self._take())
+        await self._fill(chunk)
+
+    async def _fill(self, chunk: bytes) -> None:
+        if self._prefix:  # a resumed upload's tail goes first (it is not new to the head)
+            prefix, self._prefix = self._prefix, b""
+            await self._fill(prefix)
+        view = memoryview(chunk)
+        while view:
+            if not self.buffer:
+                self.buffer = bytearray(self.part_bytes)
+            take = min(len(view), self.part_bytes - self.buffered)
+            self.buffer[self.buffered:self.buffered + take] = view[:take]
+            self.buffered += take
+            view = view[take:]
+            if self.buffered == self.part_bytes:
+                full, self.buffer, self.buffered = self.buffer, bytearray(), 0
+                await self._send(full)
 
     def _take(self) -> bytes:
-        data = b"".join(self.chunks)  # one copy per part
-        self.chunks, self.buffered = [], 0
+        data = bytes(memoryview(self.buffer)[: self.buffered])  # the last, partial part: one copy
+        self.buffer, self.buffered = bytearray(), 0
         return data
 
     async def finish(self, *, last: bool) -> bytes:
         """Wait for the parts in flight; with last, upload the rest as the final part, else return it."""
+        await self._fill(b"")
         rest = b""
         if last and (self.buffered or self.number == 1):  # an upload has at least one part
             await self._send(self._take())
@@ -80,7 +95,7 @@ class PartWriter:
         jobs, self._jobs = self._jobs, set()
         await asyncio.gather(*jobs)
 
-    async def _send(self, data: bytes) -> None:
+    async def _send(self, data: bytes | bytearray) -> None:
         while len(self._jobs) >= self.concurrency:  # bounded memory: wait for a slot
             done, _ = await asyncio.wait(self._jobs, return_when=asyncio.FIRST_COMPLETED)
             for job in done:
@@ -93,7 +108,8 @@ class PartWriter:
         self._jobs.add(job)
         self._last = job
 
-    async def _part(self, multipart: Multipart, number: int, data: bytes, previous: asyncio.Task[None] | None) -> None:
+    async def _part(self, multipart: Multipart, number: int, data: bytes | bytearray,
+                    previous: asyncio.Task[None] | None) -> None:
         upload = asyncio.create_task(asyncio.to_thread(multipart.upload_part_sync, number, data))
         try:
             if self.sha256 is not None:
