@@ -44,6 +44,7 @@ from kit.testing.tokens import TestIssuer
 SIZE = 537_000_000
 BLOCK = os.urandom(1024 * 1024)
 BUCKET = "evidence-files"
+# PART_BYTES / UPLOAD_CONCURRENCY from the environment reach the service, to compare settings.
 EXTRA = {k: v for k, v in os.environ.items() if k in ("PART_BYTES", "UPLOAD_CONCURRENCY")}
 
 
