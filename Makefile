@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: install up down test lint typecheck contracts bench-events bench-identity clean
+.PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -42,6 +42,9 @@ bench-events: install  ## API commit -> handled in another process, next to raw 
 
 bench-identity: install  ## login p95 (argon2id included) and kit.auth verifications per second
 	$(PY) bench/identity.py
+
+bench-evidence: install  ## 537,000,000 bytes through gateway + evidence into S3, next to minio straight to S3
+	$(PY) bench/evidence.py
 
 clean:
 	rm -rf .venv $(TOOLS)

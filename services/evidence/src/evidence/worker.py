@@ -1,12 +1,54 @@
-"""The evidence service's worker: its outbox relay and its consumers."""
+"""The evidence service's worker: its outbox relay, its consumers and the expired-upload sweeper."""
 
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from contracts import events_topic
+from evidence.handlers import build_handlers
+from evidence.repository import ensure_indexes
 from evidence.settings import EvidenceSettings
+from evidence.storage import create_s3
+from evidence.tus import sweep_expired
+from kit.outbox import Db
+from kit.worker import ConsumerSpec
 from kit.worker import main as run_worker
+
+log = logging.getLogger(__name__)
+_background: set[asyncio.Task[None]] = set()
+
+
+def consumers(settings: EvidenceSettings) -> list[ConsumerSpec]:
+    """What the evidence worker consumes."""
+    s3 = create_s3(settings)
+    return [ConsumerSpec(
+        group=settings.service,
+        topics=[events_topic("exams"), events_topic("enrollment"), events_topic("identity")],
+        handlers=lambda db: build_handlers(db, s3, settings),
+    )]
+
+
+async def sweep_forever(db: Db, settings: EvidenceSettings) -> None:
+    """Abort the parts of expired resumable uploads, now and then (asyncio.run cancels it at exit)."""
+    s3 = create_s3(settings)
+    while True:
+        try:
+            await sweep_expired(db, s3, settings.s3_bucket)
+        except Exception as exc:  # S3 or Mongo away: try again next round
+            log.warning("sweeping expired uploads failed", extra={"error": type(exc).__name__})
+        await asyncio.sleep(settings.sweep_interval_s)
 
 
 def main() -> None:
     """Entry point of the evidence worker process."""
-    run_worker(EvidenceSettings())
+    settings = EvidenceSettings()
+
+    async def start_sweeper(db: Db) -> None:
+        task = asyncio.create_task(sweep_forever(db, settings))
+        _background.add(task)
+
+    run_worker(settings, consumers=consumers(settings), startup=[ensure_indexes, start_sweeper])
 
 
 if __name__ == "__main__":

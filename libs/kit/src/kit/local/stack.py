@@ -99,6 +99,7 @@ class Stack:
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.ports["smtp"]),
             "PUBLIC_URL": self.gateway_url,
+            "S3_PUBLIC_URL": self.gateway_url,  # presigned S3 URLs go through the gateway's host
             "AUTH_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
             "OTEL_SERVICE_NAME": service,
             "PYTHONUNBUFFERED": "1",
@@ -129,9 +130,9 @@ class Stack:
 
     def gateway(self) -> Server:
         """Traefik in front of the five APIs."""
-        return servers.gateway(
-            self.ports["gateway"], {n: f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES}
-        )
+        upstreams = {n: f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES}
+        upstreams["s3"] = f"http://127.0.0.1:{self.ports['s3']}"  # presigned downloads (GATEWAY_S3_URL)
+        return servers.gateway(self.ports["gateway"], upstreams)
 
     def all(self) -> list[Server]:
         """Every process of the suite, infrastructure first."""

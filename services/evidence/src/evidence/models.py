@@ -1,0 +1,131 @@
+"""Domain rules of evidence: file names, content types, retention, who may see and change what. No I/O."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+from urllib.parse import quote
+
+import filetype
+
+from kit.auth import Principal, Role
+
+Kind = Literal["evidence", "assignment_attachment", "library"]
+
+# An attempt is "in execution" from the moment the first of its parts is scheduled (exams.part_scheduled)
+# until its assessment is finalized (exams.assessment_finalized). Only then may its student add evidence;
+# before finalization the student may withdraw an item; after it the evidence is locked for good.
+IN_EXECUTION = "in_execution"
+FINALIZED = "finalized"
+
+# Retention class per kind of file, and how long S3 object lock (governance) keeps locked evidence.
+RETENTION_CLASS: dict[str, str] = {
+    "evidence": "exam_evidence",
+    "assignment_attachment": "exam_documentation",
+    "library": "reference",
+}
+LOCK_PERIOD = {"exam_evidence": timedelta(days=2 * 365)}
+
+MAX_FILENAME_CHARS = 255
+SNIFF_BYTES = 8192
+_UNSAFE = re.compile(r"[\\/\x00-\x1f\x7f\"<>:|?*]")
+
+
+def safe_filename(raw: str | None) -> str:
+    """The name to keep: no path, no control or reserved characters, at most 255 characters."""
+    name = unicodedata.normalize("NFC", raw or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]  # only the last path segment
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if not name:
+        return "bestand"
+    if len(name) > MAX_FILENAME_CHARS:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 16:
+            name = stem[: MAX_FILENAME_CHARS - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_FILENAME_CHARS]
+    return name
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    """A header value naming the file: ASCII fallback plus RFC 5987 UTF-8 form (no injection possible)."""
+    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "_")
+    disposition = "inline" if inline else "attachment"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def detect_content_type(head: bytes) -> str:
+    """The content type of a file from its first bytes; the client's claim is never trusted."""
+    kind = filetype.guess(head[:SNIFF_BYTES]) if head else None
+    if kind is not None:
+        return str(kind.mime)
+    try:
+        head[:SNIFF_BYTES].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multibyte character cut at the sniff boundary is still text.
+        if exc.start < len(head[:SNIFF_BYTES]) - 4:
+            return "application/octet-stream"
+    if head and b"\x00" not in head[:SNIFF_BYTES]:
+        return "text/plain"
+    return "application/octet-stream"
+
+
+def storage_key(school_id: str, kind: str, file_id: str) -> str:
+    """Where the bytes live: a per-school prefix, then the kind; never the client's file name."""
+    return f"schools/{school_id}/{kind}/{file_id}"
+
+
+@dataclass(frozen=True)
+class StudentAccess:
+    """What the local projections say about one student and one caller."""
+
+    is_student_self: bool
+    linked: bool
+    assesses: bool
+
+
+def may_see_student(principal: Principal, school_id: str, access: StudentAccess) -> bool:
+    """Admins and the exam board see every student; others only their own or linked students."""
+    roles = principal.roles_in(school_id)
+    if roles & {Role.SCHOOL_ADMIN, Role.EXAM_BOARD}:
+        return True
+    if Role.STUDENT in roles and access.is_student_self:
+        return True
+    staff = roles & {Role.SCHOOL_SUPERVISOR, Role.ASSESSOR, Role.WORKPLACE_TRAINER}
+    return bool(staff) and (access.linked or access.assesses)
+
+
+def may_see_library_file(principal: Principal, school_id: str, file: dict[str, Any]) -> bool:
+    """A manual is for the roles it was published to; the school admin sees every one."""
+    roles = principal.roles_in(school_id)
+    return Role.SCHOOL_ADMIN in roles or bool({r.value for r in roles} & set(file.get("roles", [])))
+
+
+def evidence_change_refusal(attempt: dict[str, Any] | None) -> str | None:
+    """Why evidence of this attempt cannot change now, or None when it can."""
+    if attempt is None:
+        return "This exam attempt is not in execution (no part has been scheduled)."
+    if attempt.get("state") == FINALIZED:
+        return "The assessment of this exam attempt is finalized: its evidence is locked."
+    return None
+
+
+def parse_tus_metadata(header: str) -> dict[str, str]:
+    """Upload-Metadata: comma-separated `key base64value` pairs; raises ValueError when malformed."""
+    import base64
+    import binascii
+
+    result: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in header.split(","))):
+        key, _, value = pair.partition(" ")
+        if not key or not key.isascii() or " " in value.strip():
+            raise ValueError("malformed pair")
+        try:
+            result[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8") if value else ""
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ValueError("value is not base64 UTF-8") from exc
+    return result

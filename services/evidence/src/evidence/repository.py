@@ -1,0 +1,223 @@
+"""Every query of the evidence service, and the indexes they use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from evidence.models import FINALIZED, IN_EXECUTION
+from kit.outbox import Db
+
+Doc = dict[str, Any]
+Session = AsyncClientSession | None
+
+
+async def ensure_indexes(db: Db) -> None:
+    """Create the indexes every query below relies on."""
+    await db.files.create_index([("school_id", ASCENDING), ("attempt_id", ASCENDING), ("status", ASCENDING)])
+    await db.files.create_index([("school_id", ASCENDING), ("kind", ASCENDING), ("roles", ASCENDING)])
+    await db.files.create_index([("attempt_id", ASCENDING), ("locked", ASCENDING)])
+    await db.attempts.create_index([("school_id", ASCENDING), ("student_id", ASCENDING), ("assessor_ids", ASCENDING)])
+    await db.links.create_index([("school_id", ASCENDING), ("user_id", ASCENDING), ("student_id", ASCENDING)])
+    await db.student_users.create_index([("school_id", ASCENDING), ("user_id", ASCENDING)])
+    await db.uploads.create_index([("expires_at", ASCENDING)])
+    await db.audit.create_index([("file_id", ASCENDING), ("at", ASCENDING)])
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+async def insert_file(db: Db, file: Doc, session: Session) -> None:
+    """Store a file's metadata."""
+    await db.files.insert_one(file, session=session)
+
+
+async def get_file(db: Db, school_id: str, file_id: str, session: Session = None) -> Doc | None:
+    """One file of a school."""
+    return await db.files.find_one({"_id": file_id, "school_id": school_id}, session=session)
+
+
+async def list_attempt_files(db: Db, school_id: str, attempt_id: str, include_withdrawn: bool) -> list[Doc]:
+    """The evidence of an attempt, oldest first."""
+    query: Doc = {"school_id": school_id, "attempt_id": attempt_id}
+    if not include_withdrawn:
+        query["status"] = "active"
+    return await db.files.find(query).sort("created_at", ASCENDING).to_list()
+
+
+async def list_library(db: Db, school_id: str, roles: list[str] | None) -> list[Doc]:
+    """Library files of a school, for the given roles (None: all)."""
+    query: Doc = {"school_id": school_id, "kind": "library", "status": "active"}
+    if roles is not None:
+        query["roles"] = {"$in": roles}
+    return await db.files.find(query).sort("created_at", ASCENDING).to_list()
+
+
+async def withdraw_file(db: Db, file_id: str, by: str, at: datetime, session: Session) -> bool:
+    """Hide an active, unlocked file (it is kept); False when it was not in that state."""
+    result = await db.files.update_one(
+        {"_id": file_id, "status": "active", "locked": False},
+        {"$set": {"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": at}},
+        session=session,
+    )
+    return result.modified_count == 1
+
+
+async def lock_attempt_files(db: Db, attempt_id: str, at: datetime, session: Session) -> list[Doc]:
+    """Lock every file of an attempt; returns the files (withdrawn ones too, they are kept as well)."""
+    await db.files.update_many({"attempt_id": attempt_id, "locked": False},
+                               {"$set": {"locked": True, "locked_at": at}}, session=session)
+    return await db.files.find({"attempt_id": attempt_id}, session=session).to_list()
+
+
+async def mark_object_locked(db: Db, file_id: str, until: datetime, session: Session) -> None:
+    """Remember that S3 object lock protects a file until a date."""
+    await db.files.update_one({"_id": file_id}, {"$set": {"object_lock_until": until}}, session=session)
+
+
+async def audit(db: Db, file_id: str, action: str, by: str, at: datetime, session: Session) -> None:
+    """Keep a trail of what happened to a file."""
+    await db.audit.insert_one({"file_id": file_id, "action": action, "by": by, "at": at}, session=session)
+
+
+async def audit_trail(db: Db, file_id: str) -> list[Doc]:
+    """What happened to a file, oldest first."""
+    return await db.audit.find({"file_id": file_id}, {"_id": 0}).sort("at", ASCENDING).to_list()
+
+
+# --- projections from other services' events ---------------------------------------------------------
+
+async def get_attempt(db: Db, school_id: str, attempt_id: str, session: Session = None) -> Doc | None:
+    """The local view of an exam attempt."""
+    return await db.attempts.find_one({"_id": attempt_id, "school_id": school_id}, session=session)
+
+
+async def attempt_scheduled(db: Db, data: Any, session: Session) -> None:
+    """A part was scheduled: the attempt is in execution (unless already finalized)."""
+    assessors = [a for a in (data.first_assessor_id, data.second_assessor_id) if a]
+    await db.attempts.update_one(
+        {"_id": data.attempt_id},
+        {"$setOnInsert": {"state": IN_EXECUTION, "school_id": data.school_id, "student_id": data.student_id},
+         "$addToSet": {"assessor_ids": {"$each": assessors}}},
+        upsert=True, session=session,
+    )
+
+
+async def attempt_finalized(db: Db, data: Any, session: Session) -> bool:
+    """The assessment was finalized; True the first time (False on a replay)."""
+    before = await db.attempts.find_one_and_update(
+        {"_id": data.attempt_id},
+        {"$set": {"state": FINALIZED, "finalized_at": data.finalized_at},
+         "$setOnInsert": {"school_id": data.school_id, "student_id": data.student_id, "assessor_ids": []}},
+        upsert=True, session=session,
+    )
+    return before is None or before.get("state") != FINALIZED
+
+
+async def link(db: Db, school_id: str, student_id: str, user_id: str, relation: str, session: Session) -> None:
+    """A person is linked to a student."""
+    key = f"{school_id}:{student_id}:{user_id}:{relation}"
+    await db.links.update_one({"_id": key}, {"$set": {"school_id": school_id, "student_id": student_id,
+                                                      "user_id": user_id, "relation": relation}},
+                              upsert=True, session=session)
+
+
+async def unlink(db: Db, school_id: str, student_id: str, user_id: str, relation: str, session: Session) -> None:
+    """A person's link to a student ended."""
+    await db.links.delete_one({"_id": f"{school_id}:{student_id}:{user_id}:{relation}"}, session=session)
+
+
+async def is_linked(db: Db, school_id: str, user_id: str, student_id: str) -> bool:
+    """True when the user is linked to the student in any relation."""
+    return await db.links.find_one({"school_id": school_id, "user_id": user_id, "student_id": student_id}) is not None
+
+
+async def assesses(db: Db, school_id: str, user_id: str, student_id: str) -> bool:
+    """True when the user is an assessor of one of the student's attempts."""
+    query = {"school_id": school_id, "student_id": student_id, "assessor_ids": user_id}
+    return await db.attempts.find_one(query) is not None
+
+
+async def set_student_user(db: Db, school_id: str, user_id: str, student_id: str | None, session: Session) -> None:
+    """Which student record a user is in a school (None: no longer a student there)."""
+    key = f"{school_id}:{user_id}"
+    if student_id is None:
+        await db.student_users.delete_one({"_id": key}, session=session)
+    else:
+        await db.student_users.update_one(
+            {"_id": key}, {"$set": {"school_id": school_id, "user_id": user_id, "student_id": student_id}},
+            upsert=True, session=session,
+        )
+
+
+async def student_of_user(db: Db, school_id: str, user_id: str) -> str | None:
+    """The student record of a user in a school."""
+    doc = await db.student_users.find_one({"_id": f"{school_id}:{user_id}"})
+    return str(doc["student_id"]) if doc else None
+
+
+async def set_assignment(db: Db, data: Any, session: Session) -> None:
+    """An assignment was prepared for a student."""
+    await db.assignments.update_one(
+        {"_id": data.assignment_id},
+        {"$set": {"school_id": data.school_id, "student_id": data.student_id}}, upsert=True, session=session,
+    )
+
+
+async def get_assignment(db: Db, school_id: str, assignment_id: str) -> Doc | None:
+    """The local view of an assignment."""
+    return await db.assignments.find_one({"_id": assignment_id, "school_id": school_id})
+
+
+# --- resumable (tus) uploads ---------------------------------------------------------------------------
+
+async def insert_upload(db: Db, upload: Doc) -> None:
+    """Register a resumable upload."""
+    await db.uploads.insert_one(upload)
+
+
+async def get_upload(db: Db, school_id: str, upload_id: str) -> Doc | None:
+    """One resumable upload of a school."""
+    return await db.uploads.find_one({"_id": upload_id, "school_id": school_id})
+
+
+async def claim_upload(db: Db, upload_id: str, offset: int, holder: str, until: datetime, now: datetime) -> Doc | None:
+    """Take the upload for one PATCH at the expected offset; None when another request holds it."""
+    return await db.uploads.find_one_and_update(
+        {"_id": upload_id, "offset": offset, "state": "open",
+         "$or": [{"holder": None}, {"held_until": {"$lt": now}}]},
+        {"$set": {"holder": holder, "held_until": until}},
+        return_document=True,
+    )
+
+
+async def advance_upload(db: Db, upload_id: str, holder: str, changes: Doc) -> bool:
+    """Record the parts and tail of a PATCH and release the upload; False if the claim was lost."""
+    result = await db.uploads.update_one({"_id": upload_id, "holder": holder},
+                                         {"$set": {**changes, "holder": None, "held_until": None}})
+    return result.modified_count == 1
+
+
+async def release_upload(db: Db, upload_id: str, holder: str) -> None:
+    """Let go of a claim without changing anything (the PATCH failed)."""
+    await db.uploads.update_one({"_id": upload_id, "holder": holder}, {"$set": {"holder": None, "held_until": None}})
+
+
+async def set_upload_state(db: Db, upload_id: str, state: str, extra: Doc | None = None) -> None:
+    """Mark an upload completed, terminated or expired."""
+    await db.uploads.update_one({"_id": upload_id}, {"$set": {"state": state, **(extra or {})}})
+
+
+async def expired_uploads(db: Db, now: datetime, limit: int = 100) -> list[Doc]:
+    """Open uploads past their expiry."""
+    return await db.uploads.find({"expires_at": {"$lt": now}, "state": "open"}).limit(limit).to_list()
+
+
+async def claim_expired(db: Db, upload_id: str, now: datetime) -> Doc | None:
+    """Take an expired upload for cleanup (one instance does it)."""
+    return await db.uploads.find_one_and_update(
+        {"_id": upload_id, "state": "open", "expires_at": {"$lt": now}},
+        {"$set": {"state": "expired"}},
+    )

@@ -1,0 +1,255 @@
+"""Resumable uploads (tus 1.0: core, creation, termination, checksum, expiration) on S3 multipart.
+
+All state lives in Mongo and S3, so any instance can take the next PATCH. S3 parts must be at least
+5 MiB except the last, so the bytes a PATCH leaves after its last full part (less than one part) are
+kept as a small tail object and put in front of the next PATCH's body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+from bson import Binary
+from fastapi import Request
+from minio import Minio
+from starlette.requests import ClientDisconnect
+
+from evidence import repository as repo
+from evidence.models import SNIFF_BYTES, detect_content_type, evidence_change_refusal, storage_key
+from evidence.service import Target, now, register, too_large
+from evidence.settings import EvidenceSettings
+from evidence.storage import READ_CHUNK, Multipart, put_small, read_small, remove
+from evidence.streaming import PartWriter
+from kit.auth import Principal
+from kit.errors import Problem, field_error
+from kit.outbox import Db
+
+log = logging.getLogger(__name__)
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,termination,checksum,expiration"
+CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
+HOLD = timedelta(minutes=30)  # a PATCH that died without releasing its claim blocks the upload this long
+
+
+def tus_headers(**extra: str) -> dict[str, str]:
+    """Headers every tus response carries."""
+    return {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **extra}
+
+
+def check_version(request: Request) -> None:
+    """Every request but OPTIONS must speak tus 1.0.0 (412 otherwise)."""
+    if request.headers.get("tus-resumable") != TUS_VERSION:
+        raise Problem(412, "precondition_failed", detail="Tus-Resumable: 1.0.0 is required.",
+                      headers={"Tus-Version": TUS_VERSION}, errors=[field_error("Tus-Resumable", "must be 1.0.0")])
+
+
+def expires_header(expires_at: datetime) -> str:
+    """Upload-Expires in RFC 9110 date form."""
+    return format_datetime(expires_at.astimezone(UTC), usegmt=True)
+
+
+async def create(db: Db, settings: EvidenceSettings, target: Target, filename: str, length: int,
+                 principal: Principal) -> dict[str, Any]:
+    """Register a new resumable upload of length bytes."""
+    if length > settings.max_file_bytes:
+        raise too_large(settings.max_file_bytes)
+    if length <= 0:
+        raise Problem(422, "validation", detail="The file is empty.", errors=[field_error("Upload-Length", "> 0")])
+    upload_id = uuid.uuid4().hex
+    at = now()
+    upload = {
+        "_id": upload_id, "school_id": target.school_id, "created_by": principal.subject,
+        "target": {"kind": target.kind, "student_id": target.student_id, "attempt_id": target.attempt_id,
+                   "assignment_id": target.assignment_id, "roles": target.roles, "replaces": target.replaces},
+        "filename": filename, "length": length, "offset": 0, "key": storage_key(target.school_id, target.kind,
+                                                                                upload_id),
+        "multipart_id": None, "parts": [], "tail_key": None, "tail_size": 0, "head": Binary(b""),
+        "state": "open", "holder": None, "held_until": None, "created_at": at,
+        "expires_at": at + timedelta(seconds=settings.tus_expiry_s),
+    }
+    await repo.insert_upload(db, upload)
+    return upload
+
+
+def parse_checksum(header: str | None) -> tuple[Any, bytes] | None:
+    """Upload-Checksum `<algorithm> <base64>`: (hasher, expected digest)."""
+    if header is None:
+        return None
+    algorithm, _, value = header.strip().partition(" ")
+    if algorithm.lower() not in CHECKSUMS:
+        raise Problem(400, "bad_request", detail="Unsupported checksum algorithm (use sha1, sha256 or md5).",
+                      errors=[field_error("Upload-Checksum", "unsupported algorithm")])
+    try:
+        expected = base64.b64decode(value.strip(), validate=True)
+    except binascii.Error as exc:
+        raise Problem(400, "bad_request", detail="Upload-Checksum is not base64.",
+                      errors=[field_error("Upload-Checksum", "not base64")]) from exc
+    return CHECKSUMS[algorithm.lower()](), expected
+
+
+async def get_open(db: Db, school_id: str, upload_id: str, principal: Principal) -> dict[str, Any]:
+    """An upload of the caller that can still receive bytes (404 unknown, 410 gone)."""
+    upload = await repo.get_upload(db, school_id, upload_id)
+    if upload is None or upload["created_by"] != principal.subject:
+        raise Problem(404, "not_found", detail="No such upload.")
+    if upload["state"] != "open" or upload["expires_at"] < now():
+        raise Problem(410, "gone", detail="This upload was completed, terminated or has expired.")
+    return upload
+
+
+async def patch(request: Request, s3: Minio, settings: EvidenceSettings, upload: dict[str, Any],
+                principal: Principal) -> tuple[int, dict[str, Any] | None]:
+    """Append the body at Upload-Offset; returns the new offset and, once complete, the file."""
+    db: Db = request.app.state.db
+    if request.headers.get("content-type") != "application/offset+octet-stream":
+        raise Problem(415, "unsupported_media_type", detail="PATCH needs Content-Type application/offset+octet-stream.")
+    raw_offset = request.headers.get("upload-offset", "")
+    if not raw_offset.isdigit():
+        raise Problem(400, "bad_request", detail="Upload-Offset must be a number.",
+                      errors=[field_error("Upload-Offset", "not a number")])
+    offset = int(raw_offset)
+    checksum = parse_checksum(request.headers.get("upload-checksum"))
+    if offset != upload["offset"]:
+        raise Problem(409, "conflict", detail=f"Upload-Offset {offset} does not match the upload's offset.",
+                      headers=tus_headers(**{"Upload-Offset": str(upload["offset"])}), offset=upload["offset"])
+    if upload["target"]["kind"] == "evidence":
+        refusal = evidence_change_refusal(await repo.get_attempt(db, upload["school_id"],
+                                                                 upload["target"]["attempt_id"]))
+        if refusal:
+            raise Problem(409, "conflict", detail=refusal)
+    holder = uuid.uuid4().hex
+    claimed = await repo.claim_upload(db, upload["_id"], offset, holder, now() + HOLD, now())
+    if claimed is None:
+        raise Problem(409, "conflict", detail="Another request is uploading to this upload; resume after it.")
+    try:
+        return await _append(request, s3, settings, claimed, offset, checksum, holder, principal)
+    finally:
+        await repo.release_upload(db, upload["_id"], holder)
+
+
+async def _append(request: Request, s3: Minio, settings: EvidenceSettings, upload: dict[str, Any], offset: int,
+                  checksum: tuple[Any, bytes] | None, holder: str, principal: Principal) -> tuple[int, Any]:
+    db: Db = request.app.state.db
+    bucket, key = settings.s3_bucket, upload["key"]
+    prefix = await read_small(s3, bucket, upload["tail_key"]) if upload["tail_key"] else b""
+    created: list[Multipart] = []
+
+    async def start(head: bytes) -> Multipart:
+        if upload["multipart_id"]:
+            return Multipart(s3, bucket, key, upload["multipart_id"])
+        multipart = await Multipart.start(s3, bucket, key, detect_content_type(head))
+        created.append(multipart)
+        return multipart
+
+    writer = PartWriter(start, settings.part_bytes, concurrency=settings.upload_concurrency,
+                        first_number=len(upload["parts"]) + 1, prefix=prefix,
+                        head=bytes(upload["head"]), hash_all=False)
+    received = 0
+    interrupted = False
+    try:
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if offset + received > upload["length"]:
+                    raise Problem(413, "payload_too_large", detail="The body passes the declared Upload-Length.")
+                if checksum is not None:
+                    checksum[0].update(chunk)
+                await writer.write(chunk)
+        except ClientDisconnect:
+            interrupted = True  # keep what arrived: the client resumes from the new offset
+            if checksum is not None:
+                raise Problem(400, "bad_request", detail="Interrupted; the checksum cannot be verified.") from None
+        if checksum is not None and checksum[0].digest() != checksum[1]:
+            raise Problem(460, "checksum_mismatch", detail="The body does not match Upload-Checksum; nothing stored.",
+                          errors=[field_error("Upload-Checksum", "checksum mismatch")])
+        new_offset = offset + received
+        done = new_offset == upload["length"]
+        tail = await writer.finish(last=done)
+    except BaseException:
+        await writer.close()
+        for multipart in created:  # a multipart nobody recorded would linger: abort it
+            await multipart.abort()
+        raise
+    parts = [*upload["parts"], *({"n": n, "etag": e, "size": s} for n, e, s in writer.etags)]
+    multipart_id = writer.multipart.upload_id if writer.multipart else upload["multipart_id"]
+    tail_key = None
+    if tail:
+        tail_key = f"schools/{upload['school_id']}/uploads/{upload['_id']}/tail-{new_offset}"
+        await put_small(s3, bucket, tail_key, tail)
+    changes = {"offset": new_offset, "parts": parts, "multipart_id": multipart_id, "tail_key": tail_key,
+               "tail_size": len(tail), "head": Binary(bytes(writer.head))}
+    if not await repo.advance_upload(db, upload["_id"], holder, changes):
+        raise Problem(409, "conflict", detail="The upload was taken over; resume from its current offset.")
+    if upload["tail_key"] and upload["tail_key"] != tail_key:
+        await remove(s3, bucket, upload["tail_key"])
+    if interrupted or not done:
+        return new_offset, None
+    return new_offset, await _complete(request, s3, settings, {**upload, **changes}, principal)
+
+
+async def _complete(request: Request, s3: Minio, settings: EvidenceSettings, upload: dict[str, Any],
+                    principal: Principal) -> dict[str, Any]:
+    """Join the parts, hash the whole object once (hash state cannot move between instances), register."""
+    multipart = Multipart(s3, settings.s3_bucket, upload["key"], upload["multipart_id"])
+    await multipart.complete([(p["n"], p["etag"]) for p in upload["parts"]])
+    sha256 = await asyncio.to_thread(_hash_object, s3, settings.s3_bucket, upload["key"])
+    t = upload["target"]
+    target = Target(t["kind"], upload["school_id"], student_id=t["student_id"], attempt_id=t["attempt_id"],
+                    assignment_id=t["assignment_id"], roles=t["roles"], replaces=t["replaces"])
+    try:
+        file = await register(request.app, s3, settings, target, upload["_id"], upload["key"], upload["filename"],
+                              detect_content_type(bytes(upload["head"])[:SNIFF_BYTES]), upload["length"], sha256,
+                              principal)
+    except BaseException:
+        await repo.set_upload_state(request.app.state.db, upload["_id"], "refused")
+        raise
+    await repo.set_upload_state(request.app.state.db, upload["_id"], "completed", {"file_id": file["_id"]})
+    return file
+
+
+def _hash_object(s3: Minio, bucket: str, key: str) -> str:
+    response = s3.get_object(bucket, key)
+    digest = hashlib.sha256()
+    try:
+        for chunk in response.stream(READ_CHUNK):
+            digest.update(chunk)
+    finally:
+        response.close()
+        response.release_conn()
+    return digest.hexdigest()
+
+
+async def discard(s3: Minio, bucket: str, upload: dict[str, Any]) -> None:
+    """Abort the multipart and remove the tail: nothing of the upload remains."""
+    if upload.get("multipart_id"):
+        await Multipart(s3, bucket, upload["key"], upload["multipart_id"]).abort()
+    if upload.get("tail_key"):
+        await remove(s3, bucket, upload["tail_key"])
+
+
+async def terminate(db: Db, s3: Minio, bucket: str, upload: dict[str, Any]) -> None:
+    """tus termination: the client gives up the upload."""
+    await repo.set_upload_state(db, upload["_id"], "terminated")
+    await discard(s3, bucket, upload)
+
+
+async def sweep_expired(db: Db, s3: Minio, bucket: str) -> int:
+    """Abort the parts of every expired upload (each taken by one instance); returns how many."""
+    count = 0
+    for candidate in await repo.expired_uploads(db, now()):
+        upload = await repo.claim_expired(db, candidate["_id"], now())
+        if upload is not None:
+            await discard(s3, bucket, upload)
+            count += 1
+    if count:
+        log.info("expired uploads cleaned up", extra={"count": count})
+    return count

@@ -1,0 +1,56 @@
+"""Pure rules: file names, content types, tus metadata, byte ranges."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from evidence.api import parse_range
+from evidence.models import content_disposition, detect_content_type, parse_tus_metadata, safe_filename
+from kit.errors import Problem
+
+
+@pytest.mark.parametrize(("raw", "kept"), [
+    ("verslag.pdf", "verslag.pdf"),
+    ("C:\\Users\\jan\\foto.jpg", "foto.jpg"),
+    ("../../etc/passwd", "passwd"),
+    ("a\r\nb\x00c.txt", "abc.txt"),
+    ("\u202egnp.exe", "gnp.exe"),
+    ("   ", "bestand"),
+    ("..", "bestand"),
+    ("x" * 300 + ".mp4", "x" * 251 + ".mp4"),
+    ('re"port<1>.pdf', "re_port_1_.pdf"),
+])
+def test_safe_filename(raw: str, kept: str) -> None:
+    assert safe_filename(raw) == kept
+
+
+def test_content_disposition_is_ascii_and_encodes_the_real_name() -> None:
+    header = content_disposition("Überzicht ✓.pdf")
+    header.encode("latin-1")  # a valid header value
+    assert "filename*=UTF-8''%C3%9Cberzicht%20%E2%9C%93.pdf" in header
+
+
+def test_detect_content_type_from_bytes() -> None:
+    assert detect_content_type(b"%PDF-1.4 rest") == "application/pdf"
+    assert detect_content_type(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20) == "image/png"
+    assert detect_content_type("Gewone tekst met é".encode()) == "text/plain"
+    assert detect_content_type(bytes(range(256))) == "application/octet-stream"
+
+
+def test_tus_metadata() -> None:
+    encoded = base64.b64encode("video ✓.mp4".encode()).decode()
+    assert parse_tus_metadata(f"filename {encoded},flag") == {"filename": "video ✓.mp4", "flag": ""}
+    with pytest.raises(ValueError):
+        parse_tus_metadata("filename not-base64!")
+
+
+def test_parse_range() -> None:
+    assert parse_range(None, 100) is None
+    assert parse_range("bytes=0-9", 100) == (0, 9)
+    assert parse_range("bytes=90-200", 100) == (90, 99)
+    assert parse_range("bytes=-5", 100) == (95, 99)
+    assert parse_range("bytes=0-1,5-6", 100) is None  # multi-range: the whole file
+    with pytest.raises(Problem):
+        parse_range("bytes=100-", 100)
