@@ -8,6 +8,7 @@ import email.policy
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,13 +32,20 @@ from notifications.worker import SOURCES, run
 
 
 @pytest.fixture
-def settings(kit_settings: KitSettings, issuer: TestIssuer, smtp_server: SmtpServer) -> NotificationsSettings:
-    """Settings with this test's own database and consumer group, fast retries."""
-    return NotificationsSettings(
-        **kit_settings.model_dump(exclude={"auth_jwks_url"}), auth_jwks_url=str(issuer.jwks_path), smtp_port=smtp_server.port,
-        public_url="https://exam.example", delivery_backoff_s=0.05, delivery_poll_s=0.02,
-        delivery_max_attempts=3,
+async def settings(
+    kit_settings: KitSettings, issuer: TestIssuer, smtp_server: SmtpServer
+) -> AsyncIterator[NotificationsSettings]:
+    """Settings with this test's own database and consumer group, fast retries; the database is dropped after
+    every process using it stopped (this fixture is set up first, so torn down last)."""
+    settings = NotificationsSettings(
+        **kit_settings.model_dump(exclude={"auth_jwks_url"}), auth_jwks_url=str(issuer.jwks_path),
+        smtp_port=smtp_server.port, public_url="https://exam.example", delivery_backoff_s=0.05,
+        delivery_poll_s=0.02, delivery_max_attempts=3,
     )
+    yield settings
+    dropper = create_client(settings)
+    await dropper.drop_database(settings.database)
+    await dropper.close()
 
 
 @dataclass
@@ -123,15 +131,30 @@ class World:
         await self.wait(known)
 
 
-@pytest.fixture
-async def worker(settings: NotificationsSettings) -> AsyncIterator[World]:
+@asynccontextmanager
+async def running_worker(settings: NotificationsSettings) -> AsyncIterator[World]:
     """The real notifications worker (consumers + delivery loop) running in this test's event loop."""
     await ensure_topics(settings, [events_topic(s) for s in SOURCES])
     stop = asyncio.Event()
     task = asyncio.create_task(run(settings, stop))
-    yield World(settings)
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    try:
+        yield World(settings)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def worker(settings: NotificationsSettings) -> AsyncIterator[World]:
+    """The worker on the session's SMTP sink."""
+    async with running_worker(settings) as world:
+        yield world
+
+
+@pytest.fixture
+def start_worker() -> Callable[[NotificationsSettings], Any]:
+    """Start the worker with other settings (e.g. another SMTP server): `async with start_worker(s) as world`."""
+    return running_worker
 
 
 @pytest.fixture
@@ -139,6 +162,3 @@ async def api(settings: NotificationsSettings) -> AsyncIterator[httpx.AsyncClien
     """The notifications API in-process."""
     async with service_client(create_app(settings)) as client:
         yield client
-    dropper = create_client(settings)
-    await dropper.drop_database(settings.database)
-    await dropper.close()
