@@ -40,7 +40,7 @@ async def settings(
     settings = NotificationsSettings(
         **kit_settings.model_dump(exclude={"auth_jwks_url"}), auth_jwks_url=str(issuer.jwks_path),
         smtp_port=smtp_server.port, public_url="https://exam.example", delivery_backoff_s=0.05,
-        delivery_poll_s=0.02, delivery_max_attempts=3,
+        delivery_poll_s=0.2, delivery_max_attempts=3,
     )
     yield settings
     dropper = create_client(settings)

@@ -7,7 +7,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from kit.outbox import Db
@@ -171,6 +171,11 @@ async def preferences(db: Db, user_id: str, session: Session = None) -> Doc:
     return await db[PREFERENCES].find_one({"_id": user_id}, session=session) or {}
 
 
+async def preferences_of(db: Db, user_ids: list[str], session: Session = None) -> dict[str, Doc]:
+    """Several people's preferences (absent when never set)."""
+    return {d["_id"]: d async for d in db[PREFERENCES].find({"_id": {"$in": user_ids}}, session=session)}
+
+
 async def save_preferences(db: Db, session: Session, user_id: str, fields: Doc) -> None:
     """Replace a person's preferences."""
     await db[PREFERENCES].update_one({"_id": user_id}, {"$set": {**fields, "updated_at": now()}},
@@ -179,11 +184,12 @@ async def save_preferences(db: Db, session: Session, user_id: str, fields: Doc) 
 
 # --- in-app notifications ---------------------------------------------------------------------
 
-async def add_notification(db: Db, session: Session, notification_id: str, doc: Doc) -> None:
-    """Store a notification once (a replay of its source leaves it as it is)."""
-    await db[NOTIFICATIONS].update_one({"_id": notification_id},
-                                       {"$setOnInsert": {**doc, "oid": ObjectId(), "read_at": None}},
-                                       upsert=True, session=session)
+async def add_notifications(db: Db, session: Session, notes: list[tuple[str, Doc]]) -> None:
+    """Store notifications once each (a replay of their source leaves them as they are), in one round trip."""
+    if notes:
+        await db[NOTIFICATIONS].bulk_write(
+            [UpdateOne({"_id": nid}, {"$setOnInsert": {**doc, "oid": ObjectId(), "read_at": None}}, upsert=True)
+             for nid, doc in notes], ordered=True, session=session)
 
 
 async def unread_notifications(db: Db, user_id: str, school_id: str) -> int:
@@ -205,10 +211,12 @@ async def notification(db: Db, notification_id: str, session: Session = None) ->
 
 # --- e-mail deliveries ------------------------------------------------------------------------
 
-async def add_delivery(db: Db, session: Session, delivery_id: str, doc: Doc) -> None:
-    """Record a delivery once: the same source and recipient never produce a second e-mail."""
-    await db[DELIVERIES].update_one({"_id": delivery_id}, {"$setOnInsert": {**doc, "oid": ObjectId()}},
-                                    upsert=True, session=session)
+async def add_deliveries(db: Db, session: Session, rows: list[tuple[str, Doc]]) -> None:
+    """Record deliveries once each: the same source and recipient never produce a second e-mail."""
+    if rows:
+        await db[DELIVERIES].bulk_write(
+            [UpdateOne({"_id": did}, {"$setOnInsert": {**doc, "oid": ObjectId()}}, upsert=True)
+             for did, doc in rows], ordered=True, session=session)
 
 
 async def claim_delivery(db: Db, lease_s: float) -> Doc | None:

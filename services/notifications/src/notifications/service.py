@@ -39,14 +39,14 @@ def link_to(settings: NotificationsSettings, path: str) -> str:
     return settings.public_url.rstrip("/") + path
 
 
-async def queue_email(
-    db: Db, session: Session, settings: NotificationsSettings, *, source_id: str, source_type: str,
-    school_id: str | None, kind: str, to: str, name: str, language: str, link: str | None,
-    params: dict[str, Any], user_id: str | None, skip_reason: str | None = None,
-) -> str:
-    """Record one e-mail in the delivery log (queued for the sender, or skipped with a reason)."""
+def delivery_record(
+    settings: NotificationsSettings, *, source_id: str, source_type: str, school_id: str | None, kind: str,
+    to: str, name: str, language: str, link: str | None, params: dict[str, Any], user_id: str | None,
+    skip_reason: str | None = None,
+) -> tuple[str, Doc]:
+    """One e-mail's delivery log row (queued with its rendered content, or skipped with a reason) and its id:
+    the source and the recipient, so the same event never mails the same person twice."""
     recipient_key = user_id or hashlib.sha256(to.lower().encode()).hexdigest()[:24]
-    delivery_id = f"{source_id}:{recipient_key}"
     moment = repo.now()
     doc: Doc = {
         "school_id": school_id, "source_id": source_id, "source_type": source_type, "kind": kind,
@@ -59,7 +59,13 @@ async def queue_email(
         rendered = render(kind, language, name=name, link=link, params=params)
         doc.update(status="queued", next_attempt_at=moment, to=to, subject=rendered.subject, text=rendered.text,
                    html=rendered.html)
-    await repo.add_delivery(db, session, delivery_id, doc)
+    return f"{source_id}:{recipient_key}", doc
+
+
+async def queue_email(db: Db, session: Session, settings: NotificationsSettings, **fields: Any) -> str:
+    """Record one e-mail in the delivery log (see delivery_record); returns the delivery id."""
+    delivery_id, doc = delivery_record(settings, **fields)
+    await repo.add_deliveries(db, session, [(delivery_id, doc)])
     return delivery_id
 
 
@@ -68,28 +74,35 @@ async def notify_people(
     school_id: str, kind: str, recipients: list[Recipient], path: str,
 ) -> None:
     """Tell each recipient in-app and (per their preferences) by e-mail; unknown people refuse the lot."""
-    known = await repo.people(db, [r.user_id for r in recipients], session)
-    missing = [r.user_id for r in recipients if r.user_id not in known or "email" not in known[r.user_id]]
+    user_ids = [r.user_id for r in recipients]
+    known = await repo.people(db, user_ids, session)
+    missing = [uid for uid in user_ids if uid not in known or "email" not in known[uid]]
     if missing:
         raise UnknownPeople("person", missing)
+    all_prefs = await repo.preferences_of(db, user_ids, session)
     spec = KINDS[kind]
     link = link_to(settings, path)
+    moment = repo.now()
+    notes: list[tuple[str, Doc]] = []
+    mails: list[tuple[str, Doc]] = []
     for recipient in recipients:
         person = known[recipient.user_id]
-        prefs = await repo.preferences(db, recipient.user_id, session)
-        await repo.add_notification(db, session, f"{source_id}:{recipient.user_id}", {
+        prefs = all_prefs.get(recipient.user_id, {})
+        notes.append((f"{source_id}:{recipient.user_id}", {
             "user_id": recipient.user_id, "school_id": school_id, "kind": kind, "params": recipient.params,
-            "path": path, "created_at": repo.now()})
+            "path": path, "created_at": moment}))
         skip = None
         if not person.get("active", True) or school_id in person.get("inactive_schools", []):
             skip = "inactive"
         elif not wants_email(spec, prefs.get("email_opt_out")):
             skip = "opted_out"
-        await queue_email(
-            db, session, settings, source_id=source_id, source_type=source_type, school_id=school_id, kind=kind,
+        mails.append(delivery_record(
+            settings, source_id=source_id, source_type=source_type, school_id=school_id, kind=kind,
             to=person["email"], name=person.get("display_name", ""),
             language=choose_language(prefs.get("language"), person.get("language")), link=link,
-            params=recipient.params, user_id=recipient.user_id, skip_reason=skip)
+            params=recipient.params, user_id=recipient.user_id, skip_reason=skip))
+    await repo.add_notifications(db, session, notes)
+    await repo.add_deliveries(db, session, mails)
 
 
 async def user_of_student(db: Db, student_id: str, session: Session) -> str:

@@ -86,8 +86,14 @@ async def test_events_about_unknown_people_go_to_the_dead_letter_topic_with_the_
         scheduled(worker.school_id, ghost_student, known),
         AssignmentPreparedV1(assignment_id="as-1", school_id=worker.school_id, student_id=ghost_student,
                              exam_id="e", exam_name="PvB", approver_ids=[known, ghost_user]))
-    parked = await read_topic(worker.settings.kafka_bootstrap, dead_letter_topic(worker.settings.service), count=2)
-    reasons = {Envelope.from_bytes(r.value).event_id: dict(r.headers)["dlt.error"].decode() for r in parked}
+    # Other tests' events about people this worker never heard of are parked here too (shared topics).
+    reasons: dict = {}
+    for _ in range(20):
+        parked = await read_topic(worker.settings.kafka_bootstrap, dead_letter_topic(worker.settings.service),
+                                  count=1000, timeout_s=1.0)
+        reasons = {Envelope.from_bytes(r.value).event_id: dict(r.headers)["dlt.error"].decode() for r in parked}
+        if {bad_schedule.event_id, bad_prepare.event_id} <= set(reasons):
+            break
     assert reasons[bad_schedule.event_id] == f"unprocessable: unknown student: {ghost_student}"
     assert reasons[bad_prepare.event_id] == f"unprocessable: unknown person: {ghost_user}"
 
