@@ -6,8 +6,13 @@ import uuid
 
 import httpx
 
-from contracts.exams import AssignmentAwaitingAdoptionV1, AssignmentPreparedV1, ExamBoardCaseDecidedV1
-from contracts.identity import InvitationRequestedV1
+from contracts.exams import (
+    AssignmentAwaitingAdoptionV1,
+    AssignmentPreparedV1,
+    ExamBoardCaseDecidedV1,
+    ResultAvailableV1,
+)
+from contracts.identity import InvitationRequestedV1, UserDeactivatedV1
 from kit.auth import Role
 from kit.testing.tokens import TestIssuer
 
@@ -109,3 +114,28 @@ async def test_board_decision_tells_the_student_without_the_decision(worker, sin
     [mail] = await sink.wait_for(address)
     assert mail["Subject"] == "De examencommissie heeft een besluit genomen"
     assert "besluit genomen over je bezwaar" in mail.get_body(("plain",)).get_content()
+
+
+async def test_a_deactivated_person_gets_no_email_and_the_log_says_why(
+    worker, api: httpx.AsyncClient, issuer: TestIssuer
+) -> None:
+    student_id = uuid.uuid4().hex
+    user = await worker.person(student_id=student_id)
+    await worker.wait_people(user)
+    await worker.publish(UserDeactivatedV1(user_id=user, school_id=worker.school_id))
+
+    async def deactivated(db) -> bool:
+        return bool(await db.people.count_documents({"_id": user, "inactive_schools": worker.school_id}))
+
+    await worker.wait(deactivated)
+    await worker.publish(ResultAvailableV1(attempt_id="a", school_id=worker.school_id, student_id=student_id,
+                                           exam_id="e", exam_name="PvB"))
+
+    async def logged(db) -> bool:
+        return bool(await db.deliveries.count_documents({"user_id": user}))
+
+    await worker.wait(logged)
+    admin = issuer.headers("admin", {worker.school_id: [Role.SCHOOL_ADMIN]})
+    [row] = (await api.get(f"/v1/schools/{worker.school_id}/deliveries", params={"status": "skipped"},
+                           headers=admin)).json()["items"]
+    assert row["user_id"] == user and row["last_error"] == "inactive"
