@@ -138,8 +138,9 @@ async def reach(db: Db, user_id: str, school_id: str, roles: frozenset[Role]) ->
     if not allowed:
         return allowed
     people = await repo.people(db, sorted(allowed))
+    # Only people with an account we know (an address to tell them at) and not deactivated here.
     return {uid for uid, p in people.items()
-            if p.get("active", True) and school_id not in p.get("inactive_schools", [])}
+            if "email" in p and p.get("active", True) and school_id not in p.get("inactive_schools", [])}
 
 
 async def post_message(
