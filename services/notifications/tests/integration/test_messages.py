@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1
+from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1, StudentArchivedV1
 from contracts.evidence import FileUploadedV1
 from kit.auth import Role
 from kit.testing.tokens import TestIssuer
@@ -193,3 +193,19 @@ async def test_sending_is_idempotent_with_an_idempotency_key(klas: Class, api: h
     assert first.status_code == again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
     assert (await api.get(f"{base}/messages/unread-count", headers=klas.h_supervisor)).json()["total"] == 1
+
+
+async def test_an_archived_student_is_out_of_reach(klas: Class, api: httpx.AsyncClient, worker) -> None:
+    base = f"/v1/schools/{klas.school}"
+    before = await api.get(f"{base}/messages/recipients", headers=klas.h_supervisor)
+    assert [r["user_id"] for r in before.json()["items"]] == [klas.student]
+    await worker.publish(StudentArchivedV1(student_id=klas.student_id, school_id=klas.school))
+
+    async def archived(db) -> bool:
+        return bool(await db.students.count_documents({"_id": klas.student_id, "archived": True}))
+
+    await worker.wait(archived)
+    assert (await api.get(f"{base}/messages/recipients", headers=klas.h_supervisor)).json()["items"] == []
+    refused = await api.post(f"{base}/messages", headers=klas.h_supervisor,
+                             json={"recipient_ids": [klas.student], "subject": "Hoi", "body": "x"})
+    assert refused.status_code == 403 and refused.json()["recipients_outside_reach"] == [klas.student]
