@@ -103,21 +103,22 @@ class Handlers:
 
     async def invitation(self, env: Envelope, data: InvitationRequestedV1, session: Session) -> None:
         """A login code: a security e-mail that always goes, to the address in the event."""
-        prefs = await repo.preferences(self.db, data.user_id, session)
-        await queue_email(
-            self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
-            school_id=data.school_id, kind="invitation", to=data.email, name=data.display_name,
-            language=choose_language(prefs.get("language"), data.language), link=data.link,
-            params={"school_name": data.school_name, "expires_at": data.expires_at}, user_id=data.user_id)
+        await self._security_email(env, data, session, kind="invitation", school_id=data.school_id,
+                                   params={"school_name": data.school_name, "expires_at": data.expires_at})
 
     async def password_reset(self, env: Envelope, data: PasswordResetRequestedV1, session: Session) -> None:
         """A password reset link: a security e-mail that always goes."""
+        await self._security_email(env, data, session, kind="password_reset", school_id=env.school_id,
+                                   params={"expires_at": data.expires_at})
+
+    async def _security_email(self, env: Envelope, data: InvitationRequestedV1 | PasswordResetRequestedV1,
+                              session: Session, *, kind: str, school_id: str | None, params: dict[str, Any]) -> None:
         prefs = await repo.preferences(self.db, data.user_id, session)
         await queue_email(
             self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
-            school_id=env.school_id, kind="password_reset", to=data.email, name=data.display_name,
+            school_id=school_id, kind=kind, to=data.email, name=data.display_name,
             language=choose_language(prefs.get("language"), data.language), link=data.link,
-            params={"expires_at": data.expires_at}, user_id=data.user_id)
+            params=params, user_id=data.user_id)
 
     # --- enrollment ---------------------------------------------------------------------------
 
