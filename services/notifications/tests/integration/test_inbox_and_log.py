@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 
+from contracts import Envelope
 from contracts.exams import (
     AssignmentAwaitingAdoptionV1,
     AssignmentPreparedV1,
@@ -20,10 +21,10 @@ from kit.testing.tokens import TestIssuer
 async def test_notifications_list_count_and_mark_read(worker, api: httpx.AsyncClient, issuer: TestIssuer) -> None:
     approver = await worker.person(roles=["workplace_trainer"])
     await worker.wait_people(approver)
-    for n in range(3):
-        await worker.publish(AssignmentPreparedV1(
+    for n in range(3):  # one key, so one partition: handled in this order
+        await worker.publish(Envelope.wrap(AssignmentPreparedV1(
             assignment_id=f"as-{n}", school_id=worker.school_id, student_id="s", exam_id="e",
-            exam_name=f"PvB {n}", approver_ids=[approver]))
+            exam_name=f"PvB {n}", approver_ids=[approver]), producer="exams", subject="s", school_id=worker.school_id))
     headers = issuer.headers(approver, {worker.school_id: [Role.WORKPLACE_TRAINER]})
     base = f"/v1/schools/{worker.school_id}/notifications"
 
