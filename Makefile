@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence clean
+.PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -45,6 +45,9 @@ bench-identity: install  ## login p95 (argon2id included) and kit.auth verificat
 
 bench-evidence: install  ## 537,000,000 bytes through gateway + evidence into S3, next to minio straight to S3
 	$(PY) bench/evidence.py
+
+bench-notify: install  ## exam part scheduled (published event) -> e-mail accepted by the SMTP sink
+	$(PY) bench/notify.py
 
 clean:
 	rm -rf .venv $(TOOLS)

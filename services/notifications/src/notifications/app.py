@@ -3,7 +3,13 @@
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from notifications import repository
+from notifications.api import router
 from notifications.settings import NotificationsSettings
+
+
+async def _indexes(app: FastAPI) -> None:
+    await repository.ensure_indexes(app.state.db)
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
@@ -13,4 +19,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         settings,
         title="Notifications",
         description="E-mail, in-app notifications and messages between people.",
+        routers=[router],
+        startup=[_indexes],
     )

@@ -1,0 +1,207 @@
+"""Event handlers: projections of people, students and links, and what each event tells whom."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from contracts import Envelope, Event
+from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1, StudentArchivedV1, StudentCreatedV1, StudentUpdatedV1
+from contracts.evidence import FileUploadedV1, FileWithdrawnV1
+from contracts.exams import (
+    AssignmentAwaitingAdoptionV1,
+    AssignmentPreparedV1,
+    ExamBoardCaseDecidedV1,
+    ExamPartScheduledV1,
+    ResultAvailableV1,
+)
+from contracts.identity import (
+    InvitationRequestedV1,
+    MembershipGrantedV1,
+    MembershipRevokedV1,
+    PasswordResetRequestedV1,
+    UserCreatedV1,
+    UserDeactivatedV1,
+    UserUpdatedV1,
+)
+from kit.consumer import Handler, Unprocessable
+from kit.outbox import Db
+from notifications import repository as repo
+from notifications.models import choose_language
+from notifications.service import Recipient, UnknownPeople, notify_people, queue_email, user_of_student
+from notifications.settings import NotificationsSettings
+
+Session = AsyncClientSession
+
+
+def build_handlers(settings: NotificationsSettings) -> Callable[[Db], Mapping[type[Event], Handler]]:
+    """The handler of every event notifications consumes, bound to its database."""
+
+    def handlers(db: Db) -> Mapping[type[Event], Handler]:
+        h = Handlers(db, settings)
+        table: dict[type[Event], Callable[[Envelope, Any, Session], Awaitable[None]]] = {
+            UserCreatedV1: h.user_changed, UserUpdatedV1: h.user_changed, UserDeactivatedV1: h.user_deactivated,
+            MembershipGrantedV1: h.membership_granted, MembershipRevokedV1: h.membership_revoked,
+            InvitationRequestedV1: h.invitation, PasswordResetRequestedV1: h.password_reset,
+            StudentCreatedV1: h.student_changed, StudentUpdatedV1: h.student_changed,
+            StudentArchivedV1: h.student_archived,
+            PersonLinkedV1: h.person_linked, PersonUnlinkedV1: h.person_unlinked,
+            AssignmentPreparedV1: h.assignment_prepared, AssignmentAwaitingAdoptionV1: h.awaiting_adoption,
+            ExamPartScheduledV1: h.part_scheduled, ResultAvailableV1: h.result_available,
+            ExamBoardCaseDecidedV1: h.case_decided,
+            FileUploadedV1: h.file_uploaded, FileWithdrawnV1: h.file_withdrawn,
+        }
+        return {cls: _refusing_unknown_people(fn) for cls, fn in table.items()}
+
+    return handlers
+
+
+def _refusing_unknown_people(fn: Callable[[Envelope, Any, Session], Awaitable[None]]) -> Handler:
+    """An event about someone never heard of can not succeed by retrying: park it with the reason."""
+
+    async def handle(envelope: Envelope, data: Any, session: Session) -> None:
+        try:
+            await fn(envelope, data, session)
+        except UnknownPeople as exc:
+            raise Unprocessable(str(exc)) from exc
+
+    return handle
+
+
+class Handlers:
+    """The handlers, sharing the database and settings."""
+
+    def __init__(self, db: Db, settings: NotificationsSettings) -> None:
+        self.db = db
+        self.settings = settings
+
+    # --- identity -----------------------------------------------------------------------------
+
+    async def user_changed(self, env: Envelope, data: UserCreatedV1 | UserUpdatedV1, session: Session) -> None:
+        """Keep a person's address, name and language."""
+        fields: dict[str, Any] = {"email": data.email, "display_name": data.display_name, "language": data.language}
+        if isinstance(data, UserUpdatedV1):
+            fields["active"] = data.active
+        await repo.upsert_person(self.db, session, data.user_id, fields)
+
+    async def user_deactivated(self, env: Envelope, data: UserDeactivatedV1, session: Session) -> None:
+        """A deactivated person gets no more e-mail (everywhere, or about one school)."""
+        await repo.deactivate_person(self.db, session, data.user_id, data.school_id)
+
+    async def membership_granted(self, env: Envelope, data: MembershipGrantedV1, session: Session) -> None:
+        """Roles per school; a student membership maps the student record to the account."""
+        await repo.set_roles(self.db, session, data.user_id, data.school_id, data.roles)
+        if data.student_id:
+            await repo.upsert_student(self.db, session, data.student_id,
+                                      {"school_id": data.school_id, "user_id": data.user_id})
+
+    async def membership_revoked(self, env: Envelope, data: MembershipRevokedV1, session: Session) -> None:
+        """The roles the person still holds in the school."""
+        await repo.set_roles(self.db, session, data.user_id, data.school_id, data.roles)
+
+    async def invitation(self, env: Envelope, data: InvitationRequestedV1, session: Session) -> None:
+        """A login code: a security e-mail that always goes, to the address in the event."""
+        await self._security_email(env, data, session, kind="invitation", school_id=data.school_id,
+                                   params={"school_name": data.school_name, "expires_at": data.expires_at})
+
+    async def password_reset(self, env: Envelope, data: PasswordResetRequestedV1, session: Session) -> None:
+        """A password reset link: a security e-mail that always goes."""
+        await self._security_email(env, data, session, kind="password_reset", school_id=env.school_id,
+                                   params={"expires_at": data.expires_at})
+
+    async def _security_email(self, env: Envelope, data: InvitationRequestedV1 | PasswordResetRequestedV1,
+                              session: Session, *, kind: str, school_id: str | None, params: dict[str, Any]) -> None:
+        prefs = await repo.preferences(self.db, data.user_id, session)
+        await queue_email(
+            self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+            school_id=school_id, kind=kind, to=data.email, name=data.display_name,
+            language=choose_language(prefs.get("language"), data.language), link=data.link,
+            params=params, user_id=data.user_id)
+
+    # --- enrollment ---------------------------------------------------------------------------
+
+    async def student_changed(self, env: Envelope, data: StudentCreatedV1 | StudentUpdatedV1,
+                              session: Session) -> None:
+        """Which school a student record belongs to and whether it is archived."""
+        archived = data.archived if isinstance(data, StudentUpdatedV1) else False
+        await repo.upsert_student(self.db, session, data.student_id,
+                                  {"school_id": data.school_id, "archived": archived})
+
+    async def student_archived(self, env: Envelope, data: StudentArchivedV1, session: Session) -> None:
+        """Archived students are out of everyone's reach for messages."""
+        await repo.upsert_student(self.db, session, data.student_id, {"school_id": data.school_id, "archived": True})
+
+    async def person_linked(self, env: Envelope, data: PersonLinkedV1, session: Session) -> None:
+        """A supervisor, assessor or workplace trainer was linked to a student."""
+        await repo.link(self.db, session, data.student_id, data.school_id, data.user_id, data.relation)
+
+    async def person_unlinked(self, env: Envelope, data: PersonUnlinkedV1, session: Session) -> None:
+        """The link is gone, and with it the right to exchange messages."""
+        await repo.unlink(self.db, session, data.student_id, data.user_id, data.relation)
+
+    # --- exams --------------------------------------------------------------------------------
+
+    async def assignment_prepared(self, env: Envelope, data: AssignmentPreparedV1, session: Session) -> None:
+        """Each approver is asked for their approval."""
+        params = {"exam_name": data.exam_name, "assignment_id": data.assignment_id}
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                            school_id=data.school_id, kind="assignment_approval",
+                            recipients=[Recipient(uid, params) for uid in dict.fromkeys(data.approver_ids)],
+                            path=f"/schools/{data.school_id}/assignments/{data.assignment_id}")
+
+    async def awaiting_adoption(self, env: Envelope, data: AssignmentAwaitingAdoptionV1, session: Session) -> None:
+        """The adopter is asked to adopt on behalf of the exam board."""
+        params = {"exam_name": data.exam_name, "assignment_id": data.assignment_id}
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                            school_id=data.school_id, kind="assignment_adoption",
+                            recipients=[Recipient(data.adopter_id, params)],
+                            path=f"/schools/{data.school_id}/assignments/{data.assignment_id}")
+
+    async def part_scheduled(self, env: Envelope, data: ExamPartScheduledV1, session: Session) -> None:
+        """The student and the assessors get a confirmation."""
+        student_user = await user_of_student(self.db, data.student_id, session)
+        params: dict[str, Any] = {
+            "exam_name": data.exam_name, "part_name": data.part_name, "starts_at": data.starts_at,
+            "ends_at": data.ends_at, "location": data.location, "attempt_number": data.attempt_number,
+            "attempt_id": data.attempt_id,
+        }
+        recipients = [Recipient(student_user, {**params, "role": "student"})]
+        for assessor in dict.fromkeys(filter(None, (data.first_assessor_id, data.second_assessor_id))):
+            if assessor != student_user:
+                recipients.append(Recipient(assessor, {**params, "role": "assessor"}))
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                            school_id=data.school_id, kind="part_scheduled", recipients=recipients,
+                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}")
+
+    async def result_available(self, env: Envelope, data: ResultAvailableV1, session: Session) -> None:
+        """The student hears a result is there (never the result itself)."""
+        student_user = await user_of_student(self.db, data.student_id, session)
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                            school_id=data.school_id, kind="result_available",
+                            recipients=[Recipient(student_user, {"exam_name": data.exam_name,
+                                                                 "attempt_id": data.attempt_id})],
+                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}/result")
+
+    async def case_decided(self, env: Envelope, data: ExamBoardCaseDecidedV1, session: Session) -> None:
+        """The student hears the exam board decided their case (the decision is in the platform)."""
+        student_user = await user_of_student(self.db, data.student_id, session)
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                            school_id=data.school_id, kind="board_decision",
+                            recipients=[Recipient(student_user, {"case_kind": data.kind, "case_id": data.case_id})],
+                            path=f"/schools/{data.school_id}/exam-board/cases/{data.case_id}")
+
+    # --- evidence -----------------------------------------------------------------------------
+
+    async def file_uploaded(self, env: Envelope, data: FileUploadedV1, session: Session) -> None:
+        """Message attachments may be attached by their uploader; other files are not ours."""
+        if data.kind != "message_attachment":
+            return
+        await repo.upsert_attachment(self.db, session, data.file_id, {
+            "school_id": data.school_id, "uploaded_by": data.uploaded_by, "filename": data.filename,
+            "content_type": data.content_type, "size": data.size, "withdrawn": False})
+
+    async def file_withdrawn(self, env: Envelope, data: FileWithdrawnV1, session: Session) -> None:
+        """A withdrawn file can no longer be attached."""
+        await repo.withdraw_attachment(self.db, session, data.file_id)
