@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: install up down test test-fast lint typecheck contracts bench-events clean
+.PHONY: install up down test test-fast lint typecheck contracts bench-events bench-import clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -39,6 +39,9 @@ contracts: install  ## write a JSON Schema per event under docs/events/
 
 bench-events: install  ## API commit -> handled in another process, next to raw Kafka
 	$(PY) bench/events.py
+
+bench-import: install  ## a 5,000-row .xlsx through the four import steps, committed, events published
+	$(PY) bench/enrollment_import.py
 
 clean:
 	rm -rf .venv $(TOOLS)

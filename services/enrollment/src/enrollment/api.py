@@ -168,6 +168,7 @@ def _list_query(who: Principal, school_id: str, *, archived: bool, programme_id:
         query["group_ids"] = group_id
     if linked_user_id:
         query["linked_user_ids"] = linked_user_id
+        query.setdefault("viewer_ids", linked_user_id)
     if q:
         query["terms"] = {"$gte": q.lower(), "$lt": q.lower() + "\uffff"}
     return query
@@ -263,10 +264,14 @@ async def _visible(request: Request, who: Principal, school_id: str, student_id:
 
 def _matches(doc: Doc, query: Doc) -> bool:
     """Whether a student document is within a visibility filter of student_filter."""
-    if any(doc.get(k) != v for k, v in query.items() if k != "$or"):
+    def holds(key: str, value: Any) -> bool:
+        have = doc.get(key)
+        return have == value or (isinstance(have, list) and value in have)
+
+    if not all(holds(k, v) for k, v in query.items() if k != "$or"):
         return False
     scopes = query.get("$or")
-    return scopes is None or any(doc.get(k) == v or v in (doc.get(k) or []) for s in scopes for k, v in s.items())
+    return scopes is None or any(holds(k, v) for s in scopes for k, v in s.items())
 
 
 async def _editable(request: Request, who: Principal, school_id: str, student_id: str,

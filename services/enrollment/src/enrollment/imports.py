@@ -43,12 +43,14 @@ from enrollment.service import (
     updated_event,
 )
 from kit.errors import Problem, field_error
-from kit.mongo import Client, run_in_transaction
+from kit.mongo import Client, is_duplicate_key, run_in_transaction
 from kit.outbox import Db
 
 log = logging.getLogger(__name__)
 
-BLOCK_ROWS = 500  # rows per stored block, and per commit transaction
+# Rows per stored block and per commit transaction. Small on purpose: the outbox relay works beside the
+# commit, and on the Python-speed Mongo stand-in large transactions made that contention far costlier.
+BLOCK_ROWS = 100
 FILE_CHUNK = 1 << 20
 STEPS = ("uploaded", "mapped", "previewed", "committing", "committed")
 
@@ -265,7 +267,10 @@ async def build_context(db: Db, job: Doc) -> ImportContext:
     ctx.users_by_email = await repo.users_by_email(db, emails)
     ctx.roles_by_user = await repo.roles_of(db, job["school_id"], ctx.users_by_email.values())
     ctx.enabled_programmes = {p["programme_id"] for p in await repo.school_programmes(db, job["school_id"], True)}
-    ctx.student_of_email = await repo.codes_by_email(db, job["school_id"], sorted(student_emails))
+    for student in await repo.codes_and_emails(db, job["school_id"]):
+        ctx.student_ids[student["student_code"]] = student["_id"]
+        if student.get("email") in student_emails:
+            ctx.student_of_email[student["email"]] = student["student_code"]
     return ctx
 
 
@@ -283,8 +288,7 @@ async def preview(db: Db, school_id: str, job_id: str) -> Doc:
     counts = {"valid": 0, "invalid": 0, "create": 0, "update": 0}
     async for block in repo.iter_blocks(db, job_id):
         checked = _check_block(block, job, ctx)
-        codes = [c.values["student_code"] for c in checked if not c.reasons]
-        existing = await repo.students_by_codes(db, school_id, codes, None)
+        existing = ctx.student_ids
         results = []
         for c in checked:
             if c.reasons:
@@ -337,7 +341,14 @@ async def commit(db: Db, client: Client, school_id: str, job_id: str, lease_s: f
                                                                "$or": free})
     if claimed is None:
         raise Problem(409, "conflict", detail="This import is being committed right now.")
-    return await _run_commit(db, client, claimed, owner, lease_s)
+    try:
+        return await _run_commit(db, client, claimed, owner, lease_s)
+    except BaseException as exc:
+        # Whatever stopped us, the committed blocks stay committed; a new call may resume at once.
+        await asyncio.shield(repo.update_job(db, job_id, {"lease_until": None}, expect={"lease_owner": owner}))
+        if is_duplicate_key(exc):
+            raise Problem(409, "conflict", detail="Students were added while importing; commit again.") from exc
+        raise
 
 
 async def _run_commit(db: Db, client: Client, job: Doc, owner: str, lease_s: float) -> Doc:
@@ -401,8 +412,10 @@ async def _commit_block(db: Db, session: AsyncClientSession, job: Doc, block: Do
     """Create or update the valid rows of one block, with their events; store each row's outcome."""
     school_id = job["school_id"]
     checked = _check_block(block, job, ctx)
-    existing = await repo.students_by_codes(db, school_id, [c.values["student_code"] for c in checked
-                                                            if not c.reasons], session)
+    # Only rows whose code the school already had are read back (new codes need no query).
+    known = [ctx.student_ids[c.values["student_code"]] for c in checked
+             if not c.reasons and c.values["student_code"] in ctx.student_ids]
+    existing = {s["student_code"]: s for s in await repo.students_by_ids(db, school_id, known, session)}
     inserts: list[Doc] = []
     updates: list[Doc] = []
     events: Staged = []

@@ -46,7 +46,8 @@ def student_filter(principal: Principal, school_id: str, *, archived: bool = Fal
         scopes.append({"user_id": me})
     if not scopes:
         return None
-    return {"school_id": school_id, "archived": False, "$or": scopes}
+    # Every scope involves the caller, so viewer_ids (indexed) narrows the query first.
+    return {"school_id": school_id, "archived": False, "viewer_ids": me, "$or": scopes}
 
 
 def may_edit(principal: Principal, student: dict[str, Any]) -> bool:
@@ -60,9 +61,9 @@ def may_edit(principal: Principal, student: dict[str, Any]) -> bool:
 
 def search_terms(code: str, first_name: str, last_name: str, email: str) -> list[str]:
     """Lower-case terms a student is found by with a prefix search."""
-    terms = {code.lower(), first_name.lower(), last_name.lower(), email.lower()}
-    terms.update(part.lower() for part in last_name.split() if part)
-    return sorted(t for t in terms if t)
+    # Three terms only: every term is an index entry written per imported row.
+    del email
+    return sorted({t for t in (code.lower(), first_name.lower(), last_name.lower()) if t})
 
 
 def neutralise(value: Any) -> Any:
@@ -250,6 +251,7 @@ class ImportContext:
     enabled_programmes: set[str] = field(default_factory=set)
     first_row_of_code: dict[str, int] = field(default_factory=dict)
     student_of_email: dict[str, str] = field(default_factory=dict)  # e-mail -> student code in this school
+    student_ids: dict[str, str] = field(default_factory=dict)  # student code -> id, of the school's students
 
 
 @dataclass

@@ -77,12 +77,13 @@ def refresh(doc: Doc) -> Doc:
     """Recompute the derived fields (search terms, every linked person)."""
     doc["terms"] = search_terms(doc["student_code"], doc["first_name"], doc["last_name"], doc["email"])
     doc["linked_user_ids"] = sorted({*doc["supervisor_ids"], *doc["assessor_ids"], *doc["trainer_ids"]})
+    doc["viewer_ids"] = sorted({*doc["linked_user_ids"], *([doc["user_id"]] if doc.get("user_id") else [])})
     return doc
 
 
 def student_out(doc: Doc) -> Doc:
     """The API view of a student."""
-    out = {k: v for k, v in doc.items() if k not in ("_id", "terms", "linked_user_ids")}
+    out = {k: v for k, v in doc.items() if k not in ("_id", "terms", "linked_user_ids", "viewer_ids")}
     out["id"] = doc["_id"]
     out["links"] = {rel: doc.get(name, []) for rel, name in RELATION_FIELDS.items()}
     out["schedulable"] = bool(doc.get("supervisor_ids")) and doc.get("active", True) and not doc.get("archived")
