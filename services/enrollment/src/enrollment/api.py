@@ -170,7 +170,8 @@ def _list_query(who: Principal, school_id: str, *, archived: bool, programme_id:
         query["linked_user_ids"] = linked_user_id
         query.setdefault("viewer_ids", linked_user_id)
     if q:
-        query["terms"] = {"$gte": q.lower(), "$lt": q.lower() + "\uffff"}
+        # $elemMatch: both bounds must hold for the same term of the array
+        query["terms"] = {"$elemMatch": {"$gte": q.lower(), "$lt": q.lower() + "\uffff"}}
     return query
 
 
