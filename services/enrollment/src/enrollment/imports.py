@@ -475,3 +475,18 @@ def _apply(doc: Doc, c: CheckedRow, groups: list[str]) -> bool:
             doc["programme_ids"].append(pid)
             changed = True
     return changed
+
+
+async def resume_stopped(db: Db, client: Client, lease_s: float) -> int:
+    """Finish every commit a stopped process left halfway (after its lease ran out); how many were resumed."""
+    resumed = 0
+    for job in await repo.stopped_commits(db):
+        lease = job.get("lease_until")
+        if lease is not None:
+            await asyncio.sleep(max(0.0, (lease - repo.now()).total_seconds()))
+        try:
+            await commit(db, client, job["school_id"], job["_id"], lease_s)
+            resumed += 1
+        except Problem as exc:  # someone else resumed it meanwhile
+            log.info("import not resumed", extra={"job_id": job["_id"], "reason": exc.detail})
+    return resumed

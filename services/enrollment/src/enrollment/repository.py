@@ -39,6 +39,7 @@ async def ensure_indexes(db: Db) -> None:
     await db.groups.create_index([("school_id", ASCENDING), ("archived", ASCENDING), ("_id", ASCENDING)],
                                  name="listed")
     await db.imports.create_index([("school_id", ASCENDING), ("_id", DESCENDING)], name="school")
+    await db.imports.create_index([("status", ASCENDING)], name="status")
     await db.import_files.create_index([("job_id", ASCENDING), ("n", ASCENDING)], name="job")
     await db.import_blocks.create_index([("job_id", ASCENDING), ("n", ASCENDING)], name="job")
 
@@ -279,3 +280,8 @@ async def list_jobs(db: Db, school_id: str, limit: int) -> list[Doc]:
     """A school's latest import jobs."""
     return await db.imports.find({"school_id": school_id}, {"suggested_mapping": 0}).sort(
         "_id", DESCENDING).limit(limit).to_list()
+
+
+async def stopped_commits(db: Db) -> list[Doc]:
+    """Import jobs whose commit started but did not finish."""
+    return await db.imports.find({"status": "committing"}, {"school_id": 1, "lease_until": 1}).to_list()

@@ -166,7 +166,8 @@ async def test_a_wrong_mapping_is_refused_naming_the_problem(env: Env) -> None:
     assert r.status_code == 409
 
 
-async def test_a_commit_stopped_halfway_resumes_without_duplicates(env: Env, monkeypatch) -> None:
+async def stop_commit_halfway(env: Env, monkeypatch) -> dict:
+    """An import of 7 rows in blocks of 2 whose commit dies in its second block."""
     monkeypatch.setattr(imports, "BLOCK_ROWS", 2)
     rows = [f"{3000 + i};Voor{i};Achter{i};s{i}@student.nl;;;;;" for i in range(7)]
     job = await run_steps(env, csv_file(rows))
@@ -192,11 +193,26 @@ async def test_a_commit_stopped_halfway_resumes_without_duplicates(env: Env, mon
     assert len(await env.events("enrollment.student_created")) == 2
 
     monkeypatch.setattr(imports, "_commit_block", real)
+    return job
+
+
+async def test_a_commit_stopped_halfway_resumes_without_duplicates(env: Env, monkeypatch) -> None:
+    job = await stop_commit_halfway(env, monkeypatch)
     r = await env.http.post(f"/v1/schools/{SCHOOL}/imports/{job['id']}/commit", headers=env.admin)
     assert r.status_code == 200, r.text
     assert r.json()["result"]["created"] == 7
     assert await env.db.students.count_documents({}) == 7
     assert len(await env.events("enrollment.student_created")) == 7
+
+
+async def test_the_worker_finishes_a_stopped_commit_by_itself(env: Env, monkeypatch) -> None:
+    job = await stop_commit_halfway(env, monkeypatch)
+    assert await imports.resume_stopped(env.db, env.client, lease_s=30) == 1
+    done = await env.db.imports.find_one({"_id": job["id"]})
+    assert done["status"] == "committed" and done["result"]["created"] == 7
+    assert await env.db.students.count_documents({}) == 7
+    assert len(await env.events("enrollment.student_created")) == 7
+    assert await imports.resume_stopped(env.db, env.client, lease_s=30) == 0
 
 
 async def test_an_example_file_can_be_downloaded_and_imported(env: Env) -> None:
