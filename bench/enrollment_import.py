@@ -83,8 +83,7 @@ async def run(mongo_uri: str, bootstrap: str, base: Path) -> tuple[float, dict[s
     settings = EnrollmentSettings(mongo_uri=mongo_uri, kafka_bootstrap=bootstrap, auth_jwks_url=str(issuer.jwks_path),
                                   mongo_db="enrollment_bench", log_level="WARNING")
     env = {**os.environ, "MONGO_URI": mongo_uri, "KAFKA_BOOTSTRAP": bootstrap, "MONGO_DB": "enrollment_bench",
-           "AUTH_JWKS_URL": str(issuer.jwks_path), "LOG_LEVEL": "WARNING", "OTEL_TRACES_EXPORTER": "none",
-           "OUTBOX_BATCH_SIZE": "2000"}
+           "AUTH_JWKS_URL": str(issuer.jwks_path), "LOG_LEVEL": "WARNING", "OTEL_TRACES_EXPORTER": "none"}
     with (base / "worker.log").open("wb") as worker_log:
         worker = await asyncio.create_subprocess_exec(sys.executable, "-m", "enrollment.worker", env=env,
                                                       stdout=worker_log, stderr=subprocess.STDOUT)

@@ -195,11 +195,10 @@ async def replace_students(db: Db, docs: list[Doc], session: Session) -> None:
 
 async def linked_students(db: Db, user_id: str, *, after: str | None, limit: int) -> list[Doc]:
     """Current students of any school a user is linked to."""
-    query: Doc = {"viewer_ids": user_id, "linked_user_ids": user_id}
+    query: Doc = {"viewer_ids": user_id, "linked_user_ids": user_id, "archived": False}
     if after:
         query["_id"] = {"$gt": after}
-    docs = await db.students.find(query).sort("_id", ASCENDING).limit(limit * 2).to_list()
-    return [d for d in docs if not d.get("archived")][:limit]
+    return await db.students.find(query).sort("_id", ASCENDING).limit(limit).to_list()
 
 
 # --- groups ---------------------------------------------------------------------------------------
