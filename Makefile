@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify clean
+.PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify bench-import clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -48,6 +48,9 @@ bench-evidence: install  ## 537,000,000 bytes through gateway + evidence into S3
 
 bench-notify: install  ## exam part scheduled (published event) -> e-mail accepted by the SMTP sink
 	$(PY) bench/notify.py
+
+bench-import: install  ## a 5,000-row .xlsx through the four import steps, committed, events published
+	$(PY) bench/enrollment_import.py
 
 clean:
 	rm -rf .venv $(TOOLS)

@@ -76,3 +76,81 @@ class PersonUnlinkedV1(Event):
     school_id: str
     user_id: str
     relation: Relation
+
+
+ProgrammeKind = Literal["qualification", "elective"]
+
+
+@register
+class ProgrammePublishedV1(Event):
+    """The operator published (or corrected) a programme in the catalog for all schools."""
+
+    TYPE = "enrollment.programme_published"
+    VERSION = 1
+    programme_id: str
+    crebo: str = Field(max_length=10)
+    name: str = Field(max_length=200)
+    level: int = Field(ge=1, le=4)
+    cohort: int = Field(description="Start year of the qualification file (kwalificatiedossier)")
+    kind: ProgrammeKind = "qualification"
+
+
+@register
+class ProgrammeEnabledV1(Event):
+    """A school enabled a catalog programme; `staff_ids` are the staff linked to it there."""
+
+    TYPE = "enrollment.programme_enabled"
+    VERSION = 1
+    programme_id: str
+    school_id: str
+    enabled: bool = True
+    staff_ids: list[str] = Field(default_factory=list)
+
+
+@register
+class GroupChangedV1(Event):
+    """A student group was created or changed (archived included); carries the full current state."""
+
+    TYPE = "enrollment.group_changed"
+    VERSION = 1
+    group_id: str
+    school_id: str
+    name: str = Field(max_length=120)
+    category: str | None = None
+    description: str | None = None
+    archived: bool = False
+
+
+@register
+class GroupMembersChangedV1(Event):
+    """Students were added to or removed from a group (many at once)."""
+
+    TYPE = "enrollment.group_members_changed"
+    VERSION = 1
+    group_id: str
+    school_id: str
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+
+
+@register
+class ExamUnavailableMarkedV1(Event):
+    """An exam was made unavailable (or available again) for particular students."""
+
+    TYPE = "enrollment.exam_unavailable_marked"
+    VERSION = 1
+    exam_id: str
+    school_id: str
+    student_ids: list[str]
+    unavailable: bool = True
+
+
+@register
+class ProgressViewChangedV1(Event):
+    """Students' progress view was enabled (or disabled)."""
+
+    TYPE = "enrollment.progress_view_changed"
+    VERSION = 1
+    school_id: str
+    student_ids: list[str]
+    enabled: bool = True

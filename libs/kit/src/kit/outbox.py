@@ -45,22 +45,33 @@ class Outbox:
     ) -> Envelope:
         """Write an event to the outbox in session's transaction; returns its envelope."""
         envelope = Envelope.wrap(event, producer=self.service, subject=subject, school_id=school_id)
-        await self.collection.insert_one(
-            {
-                # ObjectIds grow within a process, so sorting by _id keeps each subject's order.
-                "_id": ObjectId(),
-                "event_id": str(envelope.event_id),
-                "type": envelope.type,
-                "topic": self.topic,
-                "key": subject,
-                "payload": envelope.model_dump_json(),
-                "traceparent": current_traceparent(),
-                "created_at": envelope.occurred_at,
-                "sent_at": None,
-            },
-            session=session,
-        )
+        await self.collection.insert_one(self._row(envelope, subject), session=session)
         return envelope
+
+    async def stage_many(
+        self, session: AsyncClientSession, events: list[tuple[Event, str, str | None]]
+    ) -> list[Envelope]:
+        """Write many (event, subject, school_id) to the outbox in one batch, in order, in session's transaction."""
+        envelopes = [Envelope.wrap(event, producer=self.service, subject=subject, school_id=school_id)
+                     for event, subject, school_id in events]
+        if envelopes:
+            rows = [self._row(envelope, envelope.subject) for envelope in envelopes]
+            await self.collection.insert_many(rows, ordered=True, session=session)
+        return envelopes
+
+    def _row(self, envelope: Envelope, subject: str) -> dict[str, Any]:
+        return {
+            # ObjectIds grow within a process, so sorting by _id keeps each subject's order.
+            "_id": ObjectId(),
+            "event_id": str(envelope.event_id),
+            "type": envelope.type,
+            "topic": self.topic,
+            "key": subject,
+            "payload": envelope.model_dump_json(),
+            "traceparent": current_traceparent(),
+            "created_at": envelope.occurred_at,
+            "sent_at": None,
+        }
 
 
 async def ensure_outbox_indexes(db: Db) -> None:

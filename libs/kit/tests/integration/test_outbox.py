@@ -172,3 +172,27 @@ async def test_relay_process_killed_mid_stream_resumes_without_losing_events(
     records = await read_topic(kit_settings.kafka_bootstrap, topic, count=400)
     assert len(records) >= 400
     assert sorted(await apply_exactly_once(kit_settings, mongo_client, records)) == sorted(ids)
+
+
+async def test_stage_many_writes_a_batch_in_order_with_the_transaction(kit_settings: KitSettings,
+                                                                       mongo_client: Client) -> None:
+    db = mongo_client[kit_settings.database]
+    outbox = Outbox(db, kit_settings.service)
+    events = [(ProbeSentV1(probe_id=f"b{i}", sent_at=datetime.now(UTC)), f"s{i % 2}", "school-1") for i in range(5)]
+
+    async def refused(session: AsyncClientSession) -> None:
+        await outbox.stage_many(session, events)
+        raise RuntimeError("command refused after staging")
+
+    with pytest.raises(RuntimeError):
+        await run_in_transaction(mongo_client, refused)
+    assert await db.outbox.count_documents({}) == 0
+
+    async def work(session: AsyncClientSession) -> list[Envelope]:
+        return await outbox.stage_many(session, events)
+
+    envelopes = await run_in_transaction(mongo_client, work)
+    rows = await db.outbox.find({}).sort("_id", 1).to_list()
+    assert [r["event_id"] for r in rows] == [str(e.event_id) for e in envelopes]
+    assert [r["key"] for r in rows] == ["s0", "s1", "s0", "s1", "s0"]
+    assert all(r["sent_at"] is None and r["topic"] == events_topic(kit_settings.service) for r in rows)

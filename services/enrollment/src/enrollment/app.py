@@ -2,8 +2,14 @@
 
 from fastapi import FastAPI
 
+from enrollment import api, api_imports
+from enrollment.repository import ensure_indexes
 from enrollment.settings import EnrollmentSettings
 from kit.app import create_service_app
+
+
+async def _indexes(app: FastAPI) -> None:
+    await ensure_indexes(app.state.db)
 
 
 def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
@@ -13,4 +19,8 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
         settings,
         title="Enrollment",
         description="Programmes enabled per school, students, groups, person-student links, import and export.",
+        # The import routes come first: /students/{id} must not swallow their paths.
+        routers=[api_imports.router, api.router],
+        startup=[_indexes],
+        body_limit_exempt=api_imports.is_upload,
     )
