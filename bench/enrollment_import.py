@@ -130,7 +130,7 @@ async def run(mongo_uri: str, bootstrap: str, base: Path) -> tuple[float, dict[s
             result = r.json()["result"]
             assert result["created"] == ROWS, result
             step("commit")
-            while await db.outbox.count_documents({"sent_at": None}) > 0:  # noqa: ASYNC110 - another process
+            while await db.outbox.count_documents({"sent_at": None}) > 0:
                 await asyncio.sleep(0.1)
             step("published")
             elapsed = time.perf_counter() - began
