@@ -18,10 +18,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from openpyxl import Workbook
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from contracts import Envelope
+from contracts import Envelope, events_topic
 from contracts.identity import MembershipGrantedV1, UserCreatedV1
 from enrollment.app import create_app
 from enrollment.handlers import handlers
@@ -30,6 +31,7 @@ from kit.auth import Role
 from kit.local import servers
 from kit.mongo import create_client, run_in_transaction
 from kit.testing.fixtures import start
+from kit.testing.outbox import staged_events
 from kit.testing.service import service_client
 from kit.testing.tokens import TestIssuer
 
@@ -135,11 +137,23 @@ async def run(mongo_uri: str, bootstrap: str, base: Path) -> tuple[float, dict[s
             step("published")
             elapsed = time.perf_counter() - began
             counts = {"students": await db.students.count_documents({}),
-                      "events": await db.outbox.count_documents({})}
+                      "events_staged": len(await staged_events(db)),
+                      "events_on_topic": await topic_size(bootstrap, events_topic("enrollment"))}
         return elapsed, steps, counts
     finally:
         worker.terminate()
         await asyncio.wait_for(worker.wait(), 10)
+
+
+async def topic_size(bootstrap: str, topic: str) -> int:
+    """How many records the topic holds (sum of its partitions' end offsets)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
 
 
 async def main() -> None:
@@ -155,7 +169,8 @@ async def main() -> None:
             kafka.stop()
             mongo.stop()
     print("steps: " + " ".join(f"{name}={seconds:.2f}s" for name, seconds in steps.items()))
-    print(f"students={counts['students']} events_published={counts['events']}")
+    print(f"students={counts['students']} events_staged={counts['events_staged']} "
+          f"events_on_topic={counts['events_on_topic']}")
     print(f"import_rows={ROWS} seconds={elapsed:.1f}")
 
 

@@ -51,27 +51,45 @@ class Outbox:
     async def stage_many(
         self, session: AsyncClientSession, events: list[tuple[Event, str, str | None]]
     ) -> list[Envelope]:
-        """Write many (event, subject, school_id) to the outbox in one batch, in order, in session's transaction."""
+        """Write many (event, subject, school_id) in order, as ONE outbox row, in session's transaction.
+
+        One row per command rather than per event: the relay then marks one row sent, not thousands,
+        which is what makes bulk commands (imports) affordable on a write-bound database.
+        """
         envelopes = [Envelope.wrap(event, producer=self.service, subject=subject, school_id=school_id)
                      for event, subject, school_id in events]
-        if envelopes:
-            rows = [self._row(envelope, envelope.subject) for envelope in envelopes]
-            await self.collection.insert_many(rows, ordered=True, session=session)
+        for start in range(0, len(envelopes), BATCH_ROW_EVENTS):
+            chunk = envelopes[start:start + BATCH_ROW_EVENTS]
+            await self.collection.insert_one(
+                {**self._frame(chunk[0]), "events": [_entry(e) for e in chunk]}, session=session)
         return envelopes
 
     def _row(self, envelope: Envelope, subject: str) -> dict[str, Any]:
+        return {**self._frame(envelope), **_entry(envelope)}
+
+    def _frame(self, envelope: Envelope) -> dict[str, Any]:
         return {
             # ObjectIds grow within a process, so sorting by _id keeps each subject's order.
             "_id": ObjectId(),
-            "event_id": str(envelope.event_id),
-            "type": envelope.type,
             "topic": self.topic,
-            "key": subject,
-            "payload": envelope.model_dump_json(),
             "traceparent": current_traceparent(),
             "created_at": envelope.occurred_at,
             "sent_at": None,
         }
+
+
+# Events per batch row: keeps a row far below Mongo's 16 MB document limit.
+BATCH_ROW_EVENTS = 1000
+
+
+def _entry(envelope: Envelope) -> dict[str, Any]:
+    return {"event_id": str(envelope.event_id), "type": envelope.type, "key": envelope.subject,
+            "payload": envelope.model_dump_json()}
+
+
+def row_events(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events an outbox row carries: one, or a batch staged by stage_many."""
+    return list(row["events"]) if "events" in row else [row]
 
 
 async def ensure_outbox_indexes(db: Db) -> None:
@@ -127,8 +145,8 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
         rows = (
-            await self.collection.find({"sent_at": None}).sort("_id", ASCENDING).limit(self.batch_size)
-            .to_list()
+            await self.collection.find({"sent_at": None}).sort("_id", ASCENDING).hint("pending")
+            .limit(self.batch_size).to_list()
         )
         if not rows:
             return 0
@@ -140,19 +158,20 @@ class OutboxRelay:
         futures = []
         for row in rows:
             parent = context_from_traceparent(row.get("traceparent"))
-            with tracer.start_as_current_span(
-                f"publish {row['topic']}",
-                context=parent,
-                kind=SpanKind.PRODUCER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"],
-                            "messaging.message.id": row["event_id"], "event.type": row["type"]},
-            ):
-                headers = [*headers_from_context(), ("event_type", row["type"].encode())]
-                futures.append(
-                    await self.producer.send(
-                        row["topic"], row["payload"].encode(), key=row["key"].encode(), headers=headers
+            for event in row_events(row):
+                with tracer.start_as_current_span(
+                    f"publish {row['topic']}",
+                    context=parent,
+                    kind=SpanKind.PRODUCER,
+                    attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"],
+                                "messaging.message.id": event["event_id"], "event.type": event["type"]},
+                ):
+                    headers = [*headers_from_context(), ("event_type", event["type"].encode())]
+                    futures.append(
+                        await self.producer.send(
+                            row["topic"], event["payload"].encode(), key=event["key"].encode(), headers=headers
+                        )
                     )
-                )
         await asyncio.gather(*futures)
 
     async def _mark_sent(self, ids: list[ObjectId]) -> None:

@@ -18,6 +18,7 @@ from kit.auth import Role
 from kit.mongo import Client, run_in_transaction
 from kit.outbox import Db
 from kit.settings import KitSettings
+from kit.testing.outbox import staged_events
 from kit.testing.service import service_client
 from kit.testing.tokens import TestIssuer
 
@@ -60,8 +61,7 @@ class Env:
 
     async def events(self, type_: str) -> list[dict[str, Any]]:
         """The data of the staged events of a type, in order."""
-        rows = await self.db.outbox.find({"type": type_}).sort("_id", 1).to_list()
-        return [Envelope.model_validate_json(r["payload"]).data for r in rows]
+        return [e["data"] for e in await staged_events(self.db, type_)]
 
     async def programme(self, crebo: str = "25604", cohort: int = 2024, school: str = SCHOOL) -> str:
         """Publish a programme and enable it for the school; its id."""

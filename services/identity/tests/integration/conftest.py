@@ -1,6 +1,5 @@
 """An identity app on the session's real servers, with helpers that act as operator, admin and people."""
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -11,6 +10,7 @@ import pytest
 from identity.app import create_app
 from identity.settings import IdentitySettings
 from kit.settings import KitSettings
+from kit.testing.outbox import staged_events
 from kit.testing.service import service_client
 
 OPERATOR_EMAIL = "operator@platform.example"
@@ -40,8 +40,7 @@ class Harness:
 
     async def staged(self, event_type: str) -> list[dict[str, Any]]:
         """Events of a type this app wrote to its outbox, oldest first."""
-        rows = await self.db.outbox.find({"type": event_type}).sort("_id", 1).to_list()
-        return [json.loads(r["payload"]) for r in rows]
+        return await staged_events(self.db, event_type)
 
     async def last_link_token(self, event_type: str, email: str) -> str:
         events = [e for e in await self.staged(event_type) if e["data"]["email"] == email]
