@@ -145,7 +145,7 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
         rows = (
-            await self.collection.find({"sent_at": None}).sort("_id", ASCENDING).hint("pending")
+            await self.collection.find({"sent_at": None}).sort("_id", ASCENDING)
             .limit(self.batch_size).to_list()
         )
         if not rows:
