@@ -21,6 +21,7 @@ from pymongo.errors import PyMongoError
 from contracts import Envelope, Event, events_topic
 from kit.mongo import is_duplicate_key
 from kit.tracing import context_from_traceparent, current_traceparent, headers_from_context
+from kit.waiting import sleep_unless_stopped, wait_any
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("kit.outbox")
@@ -128,16 +129,16 @@ class OutboxRelay:
             while not stop.is_set():
                 try:
                     if not await self._hold_lease():
-                        await _wait(stop, self.lease_ttl.total_seconds() / 2)
+                        await sleep_unless_stopped(stop, self.lease_ttl.total_seconds() / 2)
                         continue
                     if await self.relay_once() == self.batch_size:
                         continue
                 except Exception as exc:  # Mongo or Kafka unreachable: nothing is lost, try again
                     log.warning("outbox publish failed, retrying", extra={"error": type(exc).__name__})
-                    await _wait(stop, 1.0)
+                    await sleep_unless_stopped(stop, 1.0)
                     continue
                 self._wake.clear()
-                await _wait_any(stop, self._wake, self.idle_wait_s)
+                await wait_any(stop, self._wake, self.idle_wait_s)
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
@@ -203,20 +204,4 @@ class OutboxRelay:
                             self._wake.set()
             except PyMongoError as exc:
                 log.info("outbox change stream unavailable, polling", extra={"error": type(exc).__name__})
-                await _wait(stop, self.idle_wait_s)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
-
-
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
+                await sleep_unless_stopped(stop, self.idle_wait_s)

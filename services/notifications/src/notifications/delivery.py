@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 from kit.outbox import Db
+from kit.waiting import wait_any
 from notifications import repository as repo
 from notifications.mail import Rendered, SmtpFailure, build_message, send
 from notifications.models import backoff_s, is_permanent_smtp_code
@@ -50,7 +51,7 @@ class DeliveryLoop:
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                 if not claimed:
-                    await _wait_any(stop, self._wake, self.settings.delivery_poll_s)
+                    await wait_any(stop, self._wake, self.settings.delivery_poll_s)
         finally:
             await asyncio.gather(*in_flight, return_exceptions=True)
             for helper in helpers:
@@ -86,7 +87,7 @@ class DeliveryLoop:
                             self._wake.set()
             except Exception as exc:
                 log.info("delivery change stream unavailable, polling", extra={"error": type(exc).__name__})
-                await _wait_any(stop, asyncio.Event(), self.settings.delivery_poll_s)
+                await wait_any(stop, asyncio.Event(), self.settings.delivery_poll_s)
 
     async def _sweep_leases(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -97,7 +98,7 @@ class DeliveryLoop:
                     self._wake.set()
             except Exception as exc:
                 log.warning("releasing leases failed", extra={"error": type(exc).__name__})
-            await _wait_any(stop, asyncio.Event(), LEASE_SWEEP_S)
+            await wait_any(stop, asyncio.Event(), LEASE_SWEEP_S)
 
     async def deliver(self, doc: Doc) -> str:
         """Try one claimed delivery once; returns its new status (sent, queued or failed)."""
@@ -125,11 +126,3 @@ class DeliveryLoop:
         return "sent"
 
 
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
-    """Wait until stop or wake is set, at most `seconds`."""
-    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
