@@ -5,6 +5,7 @@ from contracts import enrollment as enrollment
 from contracts import evidence as evidence
 from contracts import exams as exams
 from contracts import identity as identity
+from contracts import notifications as notifications
 from contracts import platform as platform
 from contracts.envelope import Envelope, Event
 from contracts.registry import all_events, lookup, register

@@ -224,6 +224,22 @@ async def upload_attachment(request: Request, school_id: str, assignment_id: str
     return file_out(doc)
 
 
+@router.post("/message-attachments", status_code=201, response_model=FileOut,
+             summary="Upload a file to attach to a message (students and supervisors)", description=UPLOAD_DOC,
+             responses=UPLOAD_RESPONSES)
+async def upload_message_attachment(
+    request: Request, school_id: str, filename: str = FILENAME,
+    principal: Principal = Depends(require_roles(Role.STUDENT, Role.SCHOOL_SUPERVISOR)),
+) -> FileOut:
+    """Stream one attachment; the message's recipients may read it once the message is sent."""
+    settings = settings_of(request)
+    service.check_declared_length(request, settings.max_file_bytes)
+    doc = await service.receive_file(request, request.app.state.s3, settings,
+                                     service.message_attachment_target(school_id), service.new_id(),
+                                     safe_filename(filename), principal)
+    return file_out(doc)
+
+
 @router.post("/library", status_code=201, response_model=FileOut,
              summary="Publish a manual to the library for chosen roles (school admin)", description=UPLOAD_DOC,
              responses=UPLOAD_RESPONSES)

@@ -14,6 +14,7 @@ from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1
 from contracts.evidence import EvidenceLockedV1
 from contracts.exams import AssessmentFinalizedV1, AssignmentPreparedV1, ExamPartScheduledV1
 from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
+from contracts.notifications import MessageSentV1
 from evidence import repository as repo
 from evidence.models import LOCK_PERIOD
 from evidence.settings import EvidenceSettings
@@ -66,9 +67,14 @@ def build_handlers(db: Db, s3: Minio, settings: EvidenceSettings) -> Mapping[typ
     async def prepared(envelope: Envelope, data: AssignmentPreparedV1, session: AsyncClientSession) -> None:
         await repo.set_assignment(db, data, session)
 
+    async def message_sent(envelope: Envelope, data: MessageSentV1, session: AsyncClientSession) -> None:
+        if data.attachment_ids:
+            await repo.grant_attachments(db, data.school_id, data.sender_id, data.attachment_ids,
+                                         data.recipient_ids, session)
+
     handlers: dict[type[Event], Any] = {
         ExamPartScheduledV1: part_scheduled, AssessmentFinalizedV1: finalized, PersonLinkedV1: linked,
         PersonUnlinkedV1: unlinked, MembershipGrantedV1: granted, MembershipRevokedV1: revoked,
-        AssignmentPreparedV1: prepared,
+        AssignmentPreparedV1: prepared, MessageSentV1: message_sent,
     }
     return handlers

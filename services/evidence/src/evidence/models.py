@@ -26,6 +26,7 @@ RETENTION_CLASS: dict[str, str] = {
     "evidence": "exam_evidence",
     "assignment_attachment": "exam_documentation",
     "library": "reference",
+    "message_attachment": "correspondence",
 }
 LOCK_PERIOD = {"exam_evidence": timedelta(days=2 * 365)}
 

@@ -120,6 +120,11 @@ async def require_file_visible(db: Db, principal: Principal, school_id: str, fil
     if file["kind"] == "library":
         if not may_see_library_file(principal, school_id, file):
             raise Problem(404, "not_found", detail="No such file.")
+    elif file["kind"] == "message_attachment":
+        # private correspondence: its sender, the recipients the message named, and the school admin
+        readers = {file["uploaded_by"], *file.get("reader_ids", [])}
+        if principal.subject not in readers and Role.SCHOOL_ADMIN not in principal.roles_in(school_id):
+            raise Problem(404, "not_found", detail="No such file.")
     else:
         await require_student_visible(db, principal, school_id, file["student_id"])
     hidden = file["status"] != "active"
@@ -155,6 +160,11 @@ async def attachment_target(db: Db, principal: Principal, school_id: str, assign
     await require_student_visible(db, principal, school_id, assignment["student_id"])
     return Target("assignment_attachment", school_id, student_id=assignment["student_id"],
                   assignment_id=assignment_id)
+
+
+def message_attachment_target(school_id: str) -> Target:
+    """A file to attach to a message; its readers are granted when the message is sent."""
+    return Target("message_attachment", school_id)
 
 
 def library_target(school_id: str, roles: list[str]) -> Target:

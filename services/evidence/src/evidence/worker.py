@@ -24,7 +24,8 @@ def consumers(settings: EvidenceSettings) -> list[ConsumerSpec]:
     s3 = create_s3(settings)
     return [ConsumerSpec(
         group=settings.service,
-        topics=[events_topic("exams"), events_topic("enrollment"), events_topic("identity")],
+        topics=[events_topic("exams"), events_topic("enrollment"), events_topic("identity"),
+                events_topic("notifications")],
         handlers=lambda db: build_handlers(db, s3, settings),
     )]
 

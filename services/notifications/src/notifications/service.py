@@ -9,8 +9,9 @@ from typing import Any
 
 from bson import ObjectId
 
+from contracts.notifications import MessageSentV1
 from kit.auth import Role
-from kit.outbox import Db
+from kit.outbox import Db, Outbox
 from notifications import repository as repo
 from notifications.mail import render
 from notifications.models import KINDS, choose_language, display_params, mask_email, one_line, short_text, wants_email
@@ -165,6 +166,11 @@ async def post_message(
                  "message_id": message_id, "thread_id": thread_id, "box": "inbox", "read_at": None, "oid": oid}
                 for uid in recipients]
     await repo.add_to_mailbox(db, session, entries)
+    # evidence grants the recipients access to the attachments from this event
+    assert session is not None  # a message is always posted inside the command's transaction
+    await Outbox(db, settings.service).stage(session, MessageSentV1(
+        message_id=message_id, school_id=school_id, sender_id=sender_id, recipient_ids=recipients,
+        attachment_ids=[a["file_id"] for a in attachments]), subject=message_id, school_id=school_id)
     await repo.touch_thread(db, session, thread_id, school_id, subject, [sender_id, *recipients], oid, moment)
     params = {"sender_name": one_line(sender.get("display_name") or "—"), "subject": one_line(subject),
               "thread_id": thread_id, "message_id": message_id}

@@ -11,6 +11,7 @@ import pytest
 from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1, StudentArchivedV1
 from contracts.evidence import FileUploadedV1
 from kit.auth import Role
+from kit.testing.outbox import staged_events
 from kit.testing.tokens import TestIssuer
 
 
@@ -182,6 +183,11 @@ async def test_attachments_are_files_the_sender_uploaded_as_message_attachment(
     inbox = (await api.get(f"{base}/messages", headers=klas.h_supervisor)).json()["items"]
     assert inbox[0]["attachments"] == [{"file_id": own, "filename": "verslag.pdf",
                                         "content_type": "application/pdf", "size": 1234}]
+    # evidence learns from this event that the recipient may download the attachment
+    sent_events = await staged_events(api._transport.app.state.db, "notifications.message_sent")  # type: ignore[attr-defined]
+    assert [e["data"] for e in sent_events] == [{
+        "message_id": sent.json()["id"], "school_id": klas.school, "sender_id": klas.student,
+        "recipient_ids": [klas.supervisor], "attachment_ids": [own]}]
 
 
 async def test_sending_is_idempotent_with_an_idempotency_key(klas: Class, api: httpx.AsyncClient) -> None:

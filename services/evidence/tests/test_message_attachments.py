@@ -1,0 +1,58 @@
+"""Message attachments: uploaded by a student or supervisor, readable by the message's recipients only."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from contracts.notifications import MessageSentV1
+from kit.auth import Role
+
+from .conftest import World
+
+
+async def test_recipients_may_read_an_attachment_once_the_message_is_sent(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    student = await world.student()
+    supervisor_id, stranger_id = uuid.uuid4().hex, uuid.uuid4().hex
+    supervisor = world.headers([Role.SCHOOL_SUPERVISOR], supervisor_id)
+    stranger = world.headers([Role.SCHOOL_SUPERVISOR], stranger_id)
+    base = f"/v1/schools/{world.school}"
+    uploaded = await client.post(f"{base}/message-attachments?filename=planning.pdf",
+                                 content=b"%PDF-1.4 planning", headers=student.headers)
+    assert uploaded.status_code == 201, uploaded.text
+    file_id = uploaded.json()["id"]
+    content = f"{base}/files/{file_id}/content"
+    assert (await client.get(content, headers=student.headers)).status_code == 200
+    assert (await client.get(content, headers=supervisor)).status_code == 404  # not sent yet
+    outcome = await world.feed(MessageSentV1(message_id="m1", school_id=world.school, sender_id=student.user_id,
+                                             recipient_ids=[supervisor_id], attachment_ids=[file_id]))
+    assert outcome.status == "handled"
+    read = await client.get(content, headers=supervisor)
+    assert read.status_code == 200 and read.content == b"%PDF-1.4 planning"
+    assert (await client.get(content, headers=stranger)).status_code == 404
+
+
+async def test_a_message_cannot_grant_someone_elses_file(client: httpx.AsyncClient, world: World) -> None:
+    owner, other = await world.student(), await world.student()
+    supervisor_id = uuid.uuid4().hex
+    base = f"/v1/schools/{world.school}"
+    file_id = (await client.post(f"{base}/message-attachments?filename=a.txt", content=b"private",
+                                 headers=owner.headers)).json()["id"]
+    await world.feed(MessageSentV1(message_id="m2", school_id=world.school, sender_id=other.user_id,
+                                   recipient_ids=[supervisor_id], attachment_ids=[file_id]))
+    read = await client.get(f"{base}/files/{file_id}/content",
+                            headers=world.headers([Role.SCHOOL_SUPERVISOR], supervisor_id))
+    assert read.status_code == 404
+
+
+async def test_only_students_and_supervisors_of_the_school_upload_attachments(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    path = f"/v1/schools/{world.school}/message-attachments?filename=a.txt"
+    assert (await client.post(path, content=b"x", headers=world.headers([Role.ASSESSOR]))).status_code == 403
+    elsewhere = world.headers([Role.STUDENT], school="elsewhere")
+    assert (await client.post(path, content=b"x", headers=elsewhere)).status_code == 403
+    assert (await client.post(path, content=b"x")).status_code == 401
