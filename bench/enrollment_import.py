@@ -13,7 +13,6 @@ import io
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,9 +27,8 @@ from enrollment.app import create_app
 from enrollment.handlers import handlers
 from enrollment.settings import EnrollmentSettings
 from kit.auth import Role
-from kit.local import servers
 from kit.mongo import create_client, run_in_transaction
-from kit.testing.fixtures import start
+from kit.testing.bench import backbone
 from kit.testing.outbox import staged_events
 from kit.testing.service import service_client
 from kit.testing.tokens import TestIssuer
@@ -158,16 +156,8 @@ async def topic_size(bootstrap: str, topic: str) -> int:
 
 async def main() -> None:
     """Start throwaway servers, run the import, print the figures."""
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        base = Path(tmp)
-        mongo_port, kafka_port = servers.free_port(), servers.free_port()
-        mongo = start(servers.mongo(mongo_port, base / "mongo"), base)
-        kafka = start(servers.kafka(kafka_port, base / "kafka"), base)
-        try:
-            elapsed, steps, counts = await run(servers.mongo_uri(mongo_port), f"127.0.0.1:{kafka_port}", base)
-        finally:
-            kafka.stop()
-            mongo.stop()
+    with backbone("bench-import-") as backing:
+        elapsed, steps, counts = await run(backing.mongo_uri, backing.kafka_bootstrap, backing.base)
     print("steps: " + " ".join(f"{name}={seconds:.2f}s" for name, seconds in steps.items()))
     print(f"students={counts['students']} events_staged={counts['events_staged']} "
           f"events_on_topic={counts['events_on_topic']}")

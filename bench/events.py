@@ -10,9 +10,7 @@ Last line: events_p95_ms=<x> raw_p95_ms=<y>
 from __future__ import annotations
 
 import asyncio
-import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,21 +18,14 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from kit.local import servers
 from kit.mongo import create_client
 from kit.settings import KitSettings
-from kit.testing.fixtures import start
+from kit.testing.bench import backbone, percentiles
 from kit.testing.probe import start_pipeline
 
 EVENTS = 500
 WARMUP = 30
 INTERVAL_S = 0.02  # 50 commands per second: a latency measurement, not a throughput one
-
-
-def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
-    """p50, p95 and p99 of the samples."""
-    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
-    return cuts[49], cuts[94], cuts[98]
 
 
 async def measure_events(mongo_uri: str, bootstrap: str, logs: Path) -> list[float]:
@@ -100,18 +91,9 @@ async def measure_raw(bootstrap: str) -> list[float]:
 
 async def main() -> None:
     """Start throwaway servers, measure both paths, print the figures."""
-    with tempfile.TemporaryDirectory(prefix="bench-events-") as tmp:
-        base = Path(tmp)
-        mongo_port, kafka_port = servers.free_port(), servers.free_port()
-        mongo = start(servers.mongo(mongo_port, base / "mongo"), base)
-        kafka = start(servers.kafka(kafka_port, base / "kafka"), base)
-        try:
-            bootstrap = f"127.0.0.1:{kafka_port}"
-            events = await measure_events(servers.mongo_uri(mongo_port), bootstrap, base)
-            raw = await measure_raw(bootstrap)
-        finally:
-            kafka.stop()
-            mongo.stop()
+    with backbone("bench-events-") as backing:
+        events = await measure_events(backing.mongo_uri, backing.kafka_bootstrap, backing.base)
+        raw = await measure_raw(backing.kafka_bootstrap)
     e50, e95, e99 = percentiles(events)
     r50, r95, r99 = percentiles(raw)
     print(f"{datetime.now():%Y-%m-%d %H:%M} events over {EVENTS} probes, {1 / INTERVAL_S:.0f}/s, "

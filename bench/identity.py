@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import httpx
 from kit.auth import Principal, Role, TokenVerifier, access_claims, generate_signing_key, public_jwk, sign
 from kit.local import servers
 from kit.local.servers import Running, Server
+from kit.testing.bench import backbone, percentiles
 from kit.testing.fixtures import start
 
 LOGINS = 300
@@ -28,13 +27,13 @@ TOKENS = 3000
 OPERATOR = ("operator@platform.example", "Bench-Operator-Wachtwoord-1")
 
 
-def identity_process(base: Path, mongo_port: int, kafka_port: int) -> tuple[Running, str]:
+def identity_process(base: Path, mongo_uri: str, kafka_bootstrap: str) -> tuple[Running, str]:
     """The identity API as it runs in production: uvicorn, its own process."""
     port = servers.free_port()
     env = {
-        "MONGO_URI": servers.mongo_uri(mongo_port),
+        "MONGO_URI": mongo_uri,
         "MONGO_DB": "bench_identity",
-        "KAFKA_BOOTSTRAP": f"127.0.0.1:{kafka_port}",
+        "KAFKA_BOOTSTRAP": kafka_bootstrap,
         "OPERATOR_EMAIL": OPERATOR[0],
         "OPERATOR_PASSWORD": OPERATOR[1],
         "SIGNING_KEYS_SECRET": os.urandom(16).hex(),
@@ -104,26 +103,20 @@ async def measure_verification(url: str, base: Path) -> float:
 
 async def main() -> None:
     """Start throwaway servers and identity, measure, print."""
-    with tempfile.TemporaryDirectory(prefix="bench-identity-") as tmp:
-        base = Path(tmp)
-        mongo_port, kafka_port = servers.free_port(), servers.free_port()
-        mongo = start(servers.mongo(mongo_port, base / "mongo"), base)
-        kafka = start(servers.kafka(kafka_port, base / "kafka"), base)
-        api, url = identity_process(base, mongo_port, kafka_port)
+    with backbone("bench-identity-") as backing:
+        api, url = identity_process(backing.base, backing.mongo_uri, backing.kafka_bootstrap)
         try:
             logins = await measure_logins(url)
-            per_second = await measure_verification(url, base)
+            per_second = await measure_verification(url, backing.base)
         finally:
             api.stop()
-            kafka.stop()
-            mongo.stop()
-    cuts = statistics.quantiles(logins, n=100, method="inclusive")
+    p50, p95, p99 = percentiles(logins)
     print(
         f"logins: {LOGINS} sequential through uvicorn, argon2id m=19 MiB t=2 p=1: "
-        f"p50={cuts[49]:.1f} ms p95={cuts[94]:.1f} ms p99={cuts[98]:.1f} ms max={max(logins):.1f} ms"
+        f"p50={p50:.1f} ms p95={p95:.1f} ms p99={p99:.1f} ms max={max(logins):.1f} ms"
     )
     print(f"verification: {TOKENS} distinct RS256 tokens, one thread: {per_second:,.0f} per second")
-    print(f"login_p95_ms={cuts[94]:.1f} verify_per_s={per_second:.0f}")
+    print(f"login_p95_ms={p95:.1f} verify_per_s={per_second:.0f}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from contracts.identity import MembershipGrantedV1, UserCreatedV1
 from kit.local import servers
 from kit.mongo import create_client
 from kit.settings import KitSettings
+from kit.testing.bench import backbone, percentiles
 from kit.testing.fixtures import start
 
 EVENTS = int(os.environ.get("BENCH_NOTIFY_EVENTS", "200"))
@@ -40,12 +41,6 @@ INTERVAL_S = float(os.environ.get("BENCH_NOTIFY_INTERVAL_S", "0.2"))  # 5 schedu
 STUDENTS = 40
 ASSESSORS = 5
 SCHOOL = "school-bench"
-
-
-def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
-    """p50, p95 and p99 of the samples."""
-    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
-    return cuts[49], cuts[94], cuts[98]
 
 
 async def publish(producer: AIOKafkaProducer, event: Event, subject: str) -> Envelope:
@@ -157,19 +152,14 @@ async def measure(mongo_uri: str, bootstrap: str, smtp_port: int, mail_dir: Path
 
 async def main() -> None:
     """Start throwaway servers and the worker, measure, print the figures."""
-    with tempfile.TemporaryDirectory(prefix="bench-notify-") as tmp:
-        base = Path(tmp)
-        mongo_port, kafka_port, smtp_port, smtp_http = (servers.free_port() for _ in range(4))
-        mongo = start(servers.mongo(mongo_port, base / "mongo"), base)
-        kafka = start(servers.kafka(kafka_port, base / "kafka"), base)
-        smtp = start(servers.smtp(smtp_port, smtp_http, base / "mail"), base)
+    with backbone("bench-notify-") as backing:
+        smtp_port, smtp_http = servers.free_port(), servers.free_port()
+        smtp = start(servers.smtp(smtp_port, smtp_http, backing.base / "mail"), backing.base)
         try:
-            latencies = await measure(servers.mongo_uri(mongo_port), f"127.0.0.1:{kafka_port}", smtp_port,
-                                      base / "mail", base)
+            latencies = await measure(backing.mongo_uri, backing.kafka_bootstrap, smtp_port, backing.base / "mail",
+                                      backing.base)
         finally:
             smtp.stop()
-            kafka.stop()
-            mongo.stop()
     p50, p95, p99 = percentiles(latencies)
     print(f"{datetime.now():%Y-%m-%d %H:%M} notify over {EVENTS} ExamPartScheduledV1 events "
           f"({1 / INTERVAL_S:.0f}/s, {len(latencies)} e-mails to student + assessor), {sys.platform}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
@@ -18,10 +19,13 @@ from kit.mongo import Client, create_client
 from kit.outbox import Db, OutboxRelay, ensure_outbox_indexes
 from kit.settings import KitSettings
 from kit.tracing import setup_tracing, shutdown_tracing
+from kit.waiting import sleep_unless_stopped
 
 log = logging.getLogger(__name__)
 
 WorkerHook = Callable[[Db], Awaitable[None]]
+# A service's own long-running loop (e.g. an e-mail sender), run beside the relay until stop is set.
+WorkerTask = Callable[[Db, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,7 @@ async def _retry(what: str, action: Callable[[], Awaitable[None]], stop: asyncio
             return True
         except Exception as exc:
             log.warning(f"{what} failed, retrying", extra={"error": type(exc).__name__})
-            try:
-                await asyncio.wait_for(stop.wait(), delay)
-            except TimeoutError:
-                pass
+            await sleep_unless_stopped(stop, delay)
             delay = min(delay * 2, 10.0)
     return False
 
@@ -57,9 +58,10 @@ async def run_worker(
     *,
     consumers: Sequence[ConsumerSpec] = (),
     startup: Sequence[WorkerHook] = (),
+    tasks: Sequence[WorkerTask] = (),
     client: Client | None = None,
 ) -> None:
-    """Run the relay and consumers until stop is set, waiting for Mongo and Kafka when they are down."""
+    """Run the relay, consumers and tasks until stop is set, waiting for Mongo and Kafka when they are down."""
     client = client or create_client(settings)
     db = client[settings.database]
     producer: AIOKafkaProducer | None = None
@@ -87,15 +89,16 @@ async def run_worker(
         if not await _retry("connecting to Kafka", start_producer, stop):
             return
         assert producer is not None
-        tasks = [asyncio.create_task(OutboxRelay(
+        running = [asyncio.create_task(OutboxRelay(
             db, producer, batch_size=settings.outbox_batch_size, lease_ttl_s=settings.outbox_lease_s
         ).run(stop), name="relay")]
         for spec in consumers:
             runner = ConsumerRunner(settings, client, db, producer, group=spec.group,
                                     topics=list(spec.topics), handlers=spec.handlers(db))
-            tasks.append(asyncio.create_task(runner.run(stop), name=spec.group))
-        log.info("worker running", extra={"count": len(tasks)})
-        await asyncio.gather(*tasks)
+            running.append(asyncio.create_task(runner.run(stop), name=spec.group))
+        running += [asyncio.create_task(task(db, stop)) for task in tasks]
+        log.info("worker running", extra={"count": len(running)})
+        await asyncio.gather(*running)
     finally:
         if producer is not None:
             await producer.stop()
@@ -107,6 +110,7 @@ def main(
     *,
     consumers: Sequence[ConsumerSpec] = (),
     startup: Sequence[WorkerHook] = (),
+    tasks: Sequence[WorkerTask] = (),
 ) -> None:
     """Process entry point: run the worker until SIGINT or SIGTERM."""
     configure_logging(settings.service, settings.log_level)
@@ -117,7 +121,7 @@ def main(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(settings, stop, consumers=consumers, startup=startup)
+        await run_worker(settings, stop, consumers=consumers, startup=startup, tasks=tasks)
 
     try:
         asyncio.run(run())

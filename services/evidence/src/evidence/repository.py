@@ -119,12 +119,10 @@ async def attempt_finalized(db: Db, data: Any, session: Session) -> bool:
 async def grant_attachments(db: Db, school_id: str, sender_id: str, file_ids: list[str], user_ids: list[str],
                             session: Session) -> int:
     """Let message recipients read the sender's message attachments; returns the files granted."""
-    files = await db.files.find({"_id": {"$in": file_ids}, "school_id": school_id, "kind": "message_attachment",
-                                 "uploaded_by": sender_id}, session=session).to_list()
-    for file in files:
-        await db.files.update_one({"_id": file["_id"]}, {"$addToSet": {"reader_ids": {"$each": user_ids}}},
-                                  session=session)
-    return len(files)
+    granted = await db.files.update_many(
+        {"_id": {"$in": file_ids}, "school_id": school_id, "kind": "message_attachment", "uploaded_by": sender_id},
+        {"$addToSet": {"reader_ids": {"$each": user_ids}}}, session=session)
+    return granted.matched_count
 
 
 async def link(db: Db, school_id: str, student_id: str, user_id: str, relation: str, session: Session) -> None:

@@ -21,6 +21,7 @@ from identity.service import Identity
 from kit.auth import Principal, Role, current_principal, require_operator, require_roles
 from kit.commands import execute
 from kit.errors import Problem
+from kit.mongo import run_in_transaction
 
 Language = Literal["nl", "en"]
 BRIN = re.compile(r"^[0-9]{2}[A-Z]{2}([0-9]{2})?$")
@@ -222,7 +223,7 @@ async def update_me(body: MeIn, request: Request, principal: Principal = Depends
         async def work(session: AsyncClientSession) -> None:
             await ident.update_user(session, None, principal.subject, changes)
 
-        await execute(request, work)
+        await run_in_transaction(ident.client, work)
     return await me(request, principal)
 
 

@@ -6,17 +6,14 @@ import logging
 
 from identity.models import normalise_email, password_problem
 from identity.service import Identity, Session
+from identity.settings import IdentitySettings
 from kit.mongo import run_in_transaction
 
 log = logging.getLogger(__name__)
 
 
-def check_operator_settings(identity_settings: object) -> None:
+def check_operator_settings(s: IdentitySettings) -> None:
     """Outside local mode, refuse to start without an operator account and a valid password."""
-    from identity.settings import IdentitySettings
-
-    assert isinstance(identity_settings, IdentitySettings)
-    s = identity_settings
     if s.environment == "production" and (not s.operator_email or s.operator_password is None):
         raise RuntimeError("OPERATOR_EMAIL and OPERATOR_PASSWORD are required outside local mode")
     if s.operator_password is not None:

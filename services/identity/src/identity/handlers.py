@@ -41,8 +41,7 @@ def handlers(identity: Identity) -> dict[type[Event], Handler]:
                     "$set": {"student_code": event.student_code, "student_id": event.student_id}}, session)
                 membership = await identity.repo.membership(event.school_id, user["_id"], session=session)
                 assert membership is not None
-                await identity.outbox.stage(session, _granted(membership), subject=user["_id"],
-                                            school_id=event.school_id)
+                await identity.stage_granted(session, membership, Role.STUDENT.value)
             else:
                 await identity.repo.update_membership(event.school_id, user["_id"],
                                                       {"$set": {"student_id": event.student_id}}, session)
@@ -72,13 +71,3 @@ def handlers(identity: Identity) -> dict[type[Event], Handler]:
 
     return {StudentCreatedV1: student_created, StudentUpdatedV1: student_updated,
             PersonLinkedV1: person_linked, PersonUnlinkedV1: person_unlinked}
-
-
-def _granted(membership: dict[str, Any]) -> Event:
-    from contracts.identity import MembershipGrantedV1
-
-    return MembershipGrantedV1(user_id=membership["user_id"], school_id=membership["school_id"],
-                               role=Role.STUDENT.value, roles=sorted(membership["roles"]),
-                               student_code=membership.get("student_code"), student_id=membership.get("student_id"))
-
-

@@ -11,7 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from identity import access
 from identity.api import STUDENT_CODE, Language, identity, school_manager
-from identity.models import normalise_email, secret_hash
+from identity.models import account_key, normalise_email
 from identity.repository import Doc
 from kit.auth import Principal, Role, require_operator, require_roles
 from kit.commands import execute
@@ -203,7 +203,7 @@ async def unlock(school_id: str, user_id: str, request: Request, principal: Prin
     """Lift a lockout after repeated failed logins."""
     ident = identity(request)
     membership = await ident.member(school_id, user_id)
-    await ident.repo.throttle.delete_one({"_id": "acct:" + secret_hash(membership["email"])})
+    await ident.repo.throttle.delete_one({"_id": account_key(membership["email"])})
     await ident.audit(None, "account_unlocked", actor=principal.subject, school_id=school_id, target=user_id)
     return member_out(membership)
 

@@ -50,6 +50,11 @@ def secret_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def account_key(email: str) -> str:
+    """The throttling counter of an address (hashed: it may belong to no account at all)."""
+    return "acct:" + secret_hash(email)
+
+
 def new_id(prefix: str) -> str:
     """A readable random id such as usr_3f9c..."""
     return f"{prefix}_{secrets.token_hex(8)}"

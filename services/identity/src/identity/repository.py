@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -97,7 +98,7 @@ class Repository:
         if active is not None:
             flt["active"] = active
         if query:
-            flt["search"] = {"$regex": _escape(query.lower())}
+            flt["search"] = {"$regex": re.escape(query.lower())}
         if cursor:
             sort_key, last_id = decode_cursor(cursor)
             flt["$or"] = [{"sort_key": {"$gt": sort_key}}, {"sort_key": sort_key, "_id": {"$gt": last_id}}]
@@ -143,8 +144,3 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         raise ValueError("invalid cursor")
     return values[0], values[1]
 
-
-def _escape(text: str) -> str:
-    import re
-
-    return re.escape(text)

@@ -22,7 +22,7 @@ from contracts.identity import (
     UserUpdatedV1,
 )
 from identity.keys import SigningKeys
-from identity.models import aware, new_id, new_secret, now, password_problem, secret_hash
+from identity.models import account_key, aware, new_id, new_secret, now, password_problem, secret_hash
 from identity.passwords import Passwords
 from identity.repository import Doc, Repository
 from identity.settings import IdentitySettings
@@ -103,10 +103,11 @@ class Identity:
             raise Problem(409, "conflict", detail="Deze persoon is al lid van deze school.",
                           errors=[field_error("email", "already a member of this school")]) from exc
         for role in membership["roles"]:
-            await self._stage_granted(session, membership, role)
+            await self.stage_granted(session, membership, role)
         return membership
 
-    async def _stage_granted(self, session: Session, membership: Doc, role: str) -> None:
+    async def stage_granted(self, session: Session, membership: Doc, role: str) -> None:
+        """Publish that a member got a role (with every role they now hold)."""
         await self.outbox.stage(session, MembershipGrantedV1(
             user_id=membership["user_id"], school_id=membership["school_id"], role=role, roles=membership["roles"],
             student_code=membership.get("student_code"), student_id=membership.get("student_id"),
@@ -178,17 +179,17 @@ class Identity:
 
     async def login(self, email: str, password: str, address: str) -> dict[str, Any]:
         """Password login with throttling per account and per address; one answer for every failure."""
-        account_key = "acct:" + secret_hash(email)
+        account = account_key(email)
         address_key = "addr:" + address
-        counters = await self._refuse_if_throttled(account_key, address_key)
+        counters = await self._refuse_if_throttled(account, address_key)
         user = await self.repo.user_by_email(email)
         valid = await self.passwords.verify(user.get("password_hash") if user else None, password)
         if valid and user is not None and user.get("active", True):
-            if account_key in counters:
-                await self.repo.throttle.delete_one({"_id": account_key})
+            if account in counters:
+                await self.repo.throttle.delete_one({"_id": account})
             await self.audit(None, "login_succeeded", actor=user["_id"], school_id=None, address=address)
             return await self.issue_pair(user)
-        locked = await self._count_failure(account_key, address_key)
+        locked = await self._count_failure(account, address_key)
         await self.audit(None, "login_failed", actor=user["_id"] if user else None, school_id=None,
                          outcome="failed", address=address, details={"locked": locked})
         if locked:
@@ -313,7 +314,7 @@ class Identity:
                                              session=session)
             await self.repo.refresh_tokens.update_many({"user_id": user["_id"]}, {"$set": {"revoked": True}},
                                                        session=session)
-            await self.repo.throttle.delete_one({"_id": "acct:" + secret_hash(user["email"])}, session=session)
+            await self.repo.throttle.delete_one({"_id": account_key(user["email"])}, session=session)
             await self.audit(session, f"password_set_by_{record['kind']}", actor=user["_id"],
                              school_id=record.get("school_id"), address=address)
 
@@ -398,7 +399,7 @@ class Identity:
             raise
         assert membership is not None
         membership["roles"] = sorted(membership["roles"])
-        await self._stage_granted(session, membership, role.value)
+        await self.stage_granted(session, membership, role.value)
         await self.audit(session, "role_granted", actor=actor.subject, school_id=school_id, target=user_id,
                          details={"role": role.value})
         return membership

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from contracts import events_topic
-from kit.logs import configure_logging
-from kit.mongo import create_client
-from kit.tracing import setup_tracing, shutdown_tracing
-from kit.worker import ConsumerSpec, run_worker
+from kit.outbox import Db
+from kit.worker import ConsumerSpec, WorkerTask, run_worker
+from kit.worker import main as run_worker_main
 from notifications import repository as repo
 from notifications.delivery import DeliveryLoop
 from notifications.handlers import build_handlers
@@ -24,36 +22,26 @@ def consumers(settings: NotificationsSettings) -> list[ConsumerSpec]:
                          handlers=build_handlers(settings))]
 
 
+def sender(settings: NotificationsSettings) -> WorkerTask:
+    """The delivery loop, as a worker task: it sends what the handlers queued."""
+
+    async def send(db: Db, stop: asyncio.Event) -> None:
+        await DeliveryLoop(db, settings).run(stop)
+
+    return send
+
+
 async def run(settings: NotificationsSettings, stop: asyncio.Event) -> None:
-    """Run the kit worker (relay + consumers) and the delivery loop until stop is set."""
-    client = create_client(settings)
-    try:
-        sender = DeliveryLoop(client[settings.database], settings)
-        await asyncio.gather(
-            run_worker(settings, stop, consumers=consumers(settings), startup=[repo.ensure_indexes]),
-            sender.run(stop),
-        )
-    finally:
-        await client.close()
+    """Run the kit worker (relay + consumers) with the delivery loop until stop is set."""
+    await run_worker(settings, stop, consumers=consumers(settings), startup=[repo.ensure_indexes],
+                     tasks=[sender(settings)])
 
 
 def main() -> None:
     """Entry point of the notifications worker process (stops on SIGINT/SIGTERM)."""
     settings = NotificationsSettings()
-    configure_logging(settings.service, settings.log_level)
-    setup_tracing(settings.service)
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run(settings, stop)
-
-    try:
-        asyncio.run(serve())
-    finally:
-        shutdown_tracing()
+    run_worker_main(settings, consumers=consumers(settings), startup=[repo.ensure_indexes],
+                    tasks=[sender(settings)])
 
 
 if __name__ == "__main__":

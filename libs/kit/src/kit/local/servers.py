@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,14 +110,21 @@ class S3Credentials:
     @classmethod
     def load_or_create(cls, path: Path) -> S3Credentials:
         """Reuse the key pair kept at path, or make a random one (no fixed secret in code)."""
-        if path.exists():
-            data = json.loads(path.read_text())
-            return cls(data["access_key"], data["secret_key"])
-        creds = cls("local-" + secrets.token_hex(6), secrets.token_urlsafe(24))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"access_key": creds.access_key, "secret_key": creds.secret_key}))
-        path.chmod(0o600)
-        return creds
+        data = local_secrets(path, lambda: {"access_key": "local-" + secrets.token_hex(6),
+                                            "secret_key": secrets.token_urlsafe(24)})
+        return cls(data["access_key"], data["secret_key"])
+
+
+def local_secrets(path: Path, make: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """Secrets of a local stack: read from path, or made once and kept there readable by the owner only."""
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    made = make()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(made))
+    path.chmod(0o600)
+    return made
 
 
 def s3(ports: S3Ports, data_dir: Path, creds: S3Credentials) -> Server:

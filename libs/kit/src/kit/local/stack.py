@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sys
@@ -71,17 +70,10 @@ class Stack:
 
     def identity_secrets(self) -> dict[str, str]:
         """The local operator login and the key that seals token signing keys, made once per data folder."""
-        path = self.data_dir / "secrets" / "identity.json"
-        if path.exists():
-            loaded: dict[str, str] = json.loads(path.read_text())
-            return loaded
-        made = {"OPERATOR_EMAIL": "operator@platform.example",
-                "OPERATOR_PASSWORD": "op-" + secrets.token_urlsafe(12),
-                "SIGNING_KEYS_SECRET": secrets.token_urlsafe(32)}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(made))
-        path.chmod(0o600)
-        return made
+        return servers.local_secrets(self.data_dir / "secrets" / "identity.json", lambda: {
+            "OPERATOR_EMAIL": "operator@platform.example",
+            "OPERATOR_PASSWORD": "op-" + secrets.token_urlsafe(12),
+            "SIGNING_KEYS_SECRET": secrets.token_urlsafe(32)})
 
     def service_env(self, service: str) -> dict[str, str]:
         """The environment of a service's api and worker processes."""
