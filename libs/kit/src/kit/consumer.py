@@ -23,11 +23,19 @@ from kit.mongo import Client, is_duplicate_key, run_in_transaction
 from kit.outbox import Db
 from kit.settings import KitSettings
 from kit.tracing import context_from_headers
+from kit.waiting import sleep_unless_stopped
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("kit.consumer")
 
 INBOX = "inbox"
+FETCH_WAIT_MS = 100
+# Idle consumers check for new records every REST_MIN_S, backing off to REST_MAX_S: the added latency
+# of the first event after a quiet spell is at most REST_MAX_S. A rest ends after REST_LIMIT_S so the
+# consumer polls well within max_poll_interval_ms and stays in its group.
+REST_MIN_S = 0.01
+REST_MAX_S = 0.5
+REST_LIMIT_S = 30.0
 
 Handler = Callable[[Envelope, Any, AsyncClientSession], Awaitable[None]]
 
@@ -98,8 +106,14 @@ class ConsumerRunner:
                 await consumer.stop()
 
     async def _loop(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        wait_ms = FETCH_WAIT_MS
         while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=500)
+            batches = await consumer.getmany(timeout_ms=wait_ms)
+            if not batches:
+                # After a rest that found nothing, only poll (keeps the group membership), do not fetch-wait.
+                wait_ms = FETCH_WAIT_MS if await self._rest(consumer, stop) else 0
+                continue
+            wait_ms = FETCH_WAIT_MS
             for tp, records in batches.items():
                 for record in records:
                     await self.process(record)
@@ -108,6 +122,33 @@ class ConsumerRunner:
                 except CommitFailedError:
                     # A rebalance moved the partition; the next owner replays and the inbox dedupes.
                     log.info("commit failed after rebalance", extra={"group": self.group})
+
+    async def _rest(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> bool:
+        """Stop fetching until a partition has records again (True), checking end offsets with back-off.
+
+        A broker that answers an empty fetch at once instead of holding it for fetch_max_wait_ms (the
+        local stand-in does) would otherwise keep the fetcher spinning at hundreds of requests a second.
+        """
+        parts = consumer.assignment()
+        if not parts:
+            await sleep_unless_stopped(stop, REST_MAX_S)
+            return False
+        consumer.pause(*parts)
+        try:
+            delay = REST_MIN_S
+            deadline = asyncio.get_running_loop().time() + REST_LIMIT_S
+            while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
+                await sleep_unless_stopped(stop, delay)
+                if consumer.assignment() != parts:
+                    return True  # a rebalance: fetch what the new assignment holds
+                ends = await consumer.end_offsets(list(parts))
+                for tp in parts:
+                    if ends[tp] > await consumer.position(tp):
+                        return True
+                delay = min(delay * 2, REST_MAX_S)
+            return False
+        finally:
+            consumer.resume(*(consumer.assignment() & parts))
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
         """Handle one record; returns only when it is handled, skipped or parked in the DLT."""

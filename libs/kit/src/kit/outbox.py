@@ -29,6 +29,7 @@ tracer = trace.get_tracer("kit.outbox")
 OUTBOX = "outbox"
 LEASES = "leases"
 SENT_RETENTION = timedelta(days=7)
+WATCH_AWAIT_MS = 5000  # how long the server holds an empty change-stream getMore
 
 Db = AsyncDatabase[dict[str, Any]]
 
@@ -110,14 +111,15 @@ class OutboxRelay:
         producer: AIOKafkaProducer,
         *,
         batch_size: int = 500,
-        idle_wait_s: float = 1.0,
+        idle_wait_s: float = 5.0,
         lease_ttl_s: float = 10.0,
     ) -> None:
         self.db = db
         self.collection = db[OUTBOX]
         self.producer = producer
         self.batch_size = batch_size
-        self.idle_wait_s = idle_wait_s
+        # The change stream wakes the relay on inserts; the idle round only renews the lease in time.
+        self.idle_wait_s = min(idle_wait_s, lease_ttl_s / 2)
         self.lease_ttl = timedelta(seconds=lease_ttl_s)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
@@ -198,7 +200,7 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 pipeline = [{"$match": {"operationType": "insert"}}]
-                async with await self.collection.watch(pipeline, max_await_time_ms=1000) as stream:
+                async with await self.collection.watch(pipeline, max_await_time_ms=WATCH_AWAIT_MS) as stream:
                     while not stop.is_set():
                         if await stream.try_next() is not None:
                             self._wake.set()

@@ -7,7 +7,7 @@ import logging
 import time
 from datetime import timedelta
 
-from kit.outbox import Db
+from kit.outbox import WATCH_AWAIT_MS, Db
 from kit.waiting import wait_any
 from notifications import repository as repo
 from notifications.mail import Rendered, SmtpFailure, build_message, send
@@ -81,7 +81,7 @@ class DeliveryLoop:
         while not stop.is_set():
             try:
                 pipeline = [{"$match": {"operationType": "insert"}}]
-                async with await self.db[repo.DELIVERIES].watch(pipeline, max_await_time_ms=1000) as stream:
+                async with await self.db[repo.DELIVERIES].watch(pipeline, max_await_time_ms=WATCH_AWAIT_MS) as stream:
                     while not stop.is_set():
                         if await stream.try_next() is not None:
                             self._wake.set()

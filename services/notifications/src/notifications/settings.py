@@ -21,7 +21,7 @@ class NotificationsSettings(KitSettings):
     delivery_max_attempts: int = Field(default=6, ge=1, description="SMTP attempts before a delivery is failed")
     delivery_backoff_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per attempt")
     delivery_backoff_max_s: float = Field(default=600.0, gt=0)
-    delivery_poll_s: float = Field(default=1.0, gt=0,
+    delivery_poll_s: float = Field(default=5.0, gt=0,
                                    description="How often the sender looks for due retries (new e-mails wake it)")
     delivery_lease_s: float = Field(default=120.0, gt=0, description="After this a crashed send is tried again")
     delivery_concurrency: int = Field(default=8, ge=1, description="E-mails handed to SMTP at once")
