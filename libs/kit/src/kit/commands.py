@@ -15,8 +15,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from kit.errors import Problem
-from kit.mongo import is_duplicate_key, run_in_transaction
-from kit.outbox import Db
+from kit.mongo import Db, is_duplicate_key, run_in_transaction
 
 IDEMPOTENCY = "idempotency"
 IDEMPOTENCY_TTL = timedelta(hours=24)

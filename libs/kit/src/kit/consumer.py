@@ -19,8 +19,7 @@ from pymongo.errors import PyMongoError
 
 from contracts import Envelope, Event, dead_letter_topic, lookup
 from kit.logs import event_id_var, school_id_var
-from kit.mongo import Client, is_duplicate_key, run_in_transaction
-from kit.outbox import Db
+from kit.mongo import Client, Db, is_duplicate_key, run_in_transaction
 from kit.settings import KitSettings
 from kit.tracing import context_from_headers
 from kit.waiting import sleep_unless_stopped

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -20,6 +21,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Client = AsyncMongoClient[dict[str, Any]]
+Db = AsyncDatabase[dict[str, Any]]
 
 
 def create_client(settings: KitSettings, **overrides: Any) -> Client:

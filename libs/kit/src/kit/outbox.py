@@ -15,11 +15,10 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 from contracts import Envelope, Event, events_topic
-from kit.mongo import is_duplicate_key
+from kit.mongo import Db, is_duplicate_key
 from kit.tracing import context_from_traceparent, current_traceparent, headers_from_context
 from kit.waiting import sleep_unless_stopped, wait_any
 
@@ -30,8 +29,6 @@ OUTBOX = "outbox"
 LEASES = "leases"
 SENT_RETENTION = timedelta(days=7)
 WATCH_AWAIT_MS = 5000  # how long the server holds an empty change-stream getMore
-
-Db = AsyncDatabase[dict[str, Any]]
 
 
 class Outbox:

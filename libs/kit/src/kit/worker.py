@@ -15,8 +15,8 @@ from contracts import Event, dead_letter_topic, events_topic
 from kit.consumer import ConsumerRunner, Handler
 from kit.kafka import create_producer, ensure_topics
 from kit.logs import configure_logging
-from kit.mongo import Client, create_client
-from kit.outbox import Db, OutboxRelay, ensure_outbox_indexes
+from kit.mongo import Client, Db, create_client
+from kit.outbox import OutboxRelay, ensure_outbox_indexes
 from kit.settings import KitSettings
 from kit.tracing import setup_tracing, shutdown_tracing
 from kit.waiting import sleep_unless_stopped

@@ -20,7 +20,7 @@ from enrollment.models import Relation, may_edit, student_filter
 from kit.auth import Principal, Role, current_principal, require_operator, require_roles
 from kit.commands import execute
 from kit.errors import Problem
-from kit.outbox import Db
+from kit.mongo import Db
 
 router = APIRouter()
 Doc = dict[str, Any]

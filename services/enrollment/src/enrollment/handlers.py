@@ -17,7 +17,7 @@ from contracts.identity import (
 )
 from enrollment import repository as repo
 from kit.consumer import Handler, Unprocessable
-from kit.outbox import Db
+from kit.mongo import Db
 
 
 def handlers(db: Db) -> Mapping[type[Event], Handler]:

@@ -43,8 +43,7 @@ from enrollment.service import (
     updated_event,
 )
 from kit.errors import Problem, field_error
-from kit.mongo import Client, is_duplicate_key, run_in_transaction
-from kit.outbox import Db
+from kit.mongo import Client, Db, is_duplicate_key, run_in_transaction
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from kit.outbox import Db
+from kit.mongo import Db
 
 Doc = dict[str, Any]
 Session = AsyncClientSession | None

@@ -28,7 +28,8 @@ from enrollment import repository as repo
 from enrollment.models import RELATION_FIELDS, link_problem, search_terms
 from kit.auth import STAFF_ROLES
 from kit.errors import Problem, field_error
-from kit.outbox import Db, Outbox
+from kit.mongo import Db
+from kit.outbox import Outbox
 
 SERVICE = "enrollment"
 Doc = dict[str, Any]

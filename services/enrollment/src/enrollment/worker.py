@@ -9,7 +9,7 @@ from enrollment.handlers import handlers
 from enrollment.imports import resume_stopped
 from enrollment.repository import ensure_indexes
 from enrollment.settings import EnrollmentSettings
-from kit.outbox import Db
+from kit.mongo import Db
 from kit.worker import ConsumerSpec
 from kit.worker import main as run_worker
 

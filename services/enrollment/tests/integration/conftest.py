@@ -15,8 +15,7 @@ from enrollment.app import create_app
 from enrollment.handlers import handlers
 from enrollment.settings import EnrollmentSettings
 from kit.auth import Role
-from kit.mongo import Client, run_in_transaction
-from kit.outbox import Db
+from kit.mongo import Client, Db, run_in_transaction
 from kit.settings import KitSettings
 from kit.testing.outbox import staged_events
 from kit.testing.service import service_client

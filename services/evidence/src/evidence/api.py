@@ -20,7 +20,7 @@ from evidence.storage import presign, stream
 from kit.auth import Principal, Role, require_roles
 from kit.commands import execute
 from kit.errors import Problem, field_error
-from kit.outbox import Db
+from kit.mongo import Db
 
 router = APIRouter(prefix="/v1/schools/{school_id}", tags=["evidence"])
 tus_router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"])

@@ -20,7 +20,8 @@ from evidence.models import LOCK_PERIOD
 from evidence.settings import EvidenceSettings
 from evidence.storage import lock_object
 from kit.consumer import Handler, Unprocessable
-from kit.outbox import Db, Outbox
+from kit.mongo import Db
+from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence.models import FINALIZED, IN_EXECUTION
-from kit.outbox import Db
+from kit.mongo import Db
 
 Doc = dict[str, Any]
 Session = AsyncClientSession | None

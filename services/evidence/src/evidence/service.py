@@ -32,8 +32,8 @@ from evidence.storage import Multipart, remove
 from evidence.streaming import PartWriter
 from kit.auth import Principal, Role
 from kit.errors import Problem, field_error
-from kit.mongo import run_in_transaction
-from kit.outbox import Db, Outbox
+from kit.mongo import Db, run_in_transaction
+from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from evidence.storage import READ_CHUNK, Multipart, put_small, read_small, remov
 from evidence.streaming import PartWriter
 from kit.auth import Principal
 from kit.errors import Problem, field_error
-from kit.outbox import Db
+from kit.mongo import Db
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from evidence.repository import ensure_indexes
 from evidence.settings import EvidenceSettings
 from evidence.storage import create_s3
 from evidence.tus import sweep_expired
-from kit.outbox import Db
+from kit.mongo import Db
 from kit.worker import ConsumerSpec
 from kit.worker import main as run_worker
 

@@ -18,7 +18,7 @@ from pymongo import DESCENDING
 from identity.models import now
 from identity.settings import IdentitySettings
 from kit.auth import generate_signing_key, public_jwk
-from kit.outbox import Db
+from kit.mongo import Db
 
 log = logging.getLogger(__name__)
 

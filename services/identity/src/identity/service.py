@@ -28,8 +28,8 @@ from identity.repository import Doc, Repository
 from identity.settings import IdentitySettings
 from kit.auth import Principal, Role, access_claims, sign
 from kit.errors import Problem, field_error
-from kit.mongo import Client, is_duplicate_key, run_in_transaction
-from kit.outbox import Db, Outbox
+from kit.mongo import Client, Db, is_duplicate_key, run_in_transaction
+from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 

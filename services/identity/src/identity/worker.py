@@ -8,7 +8,7 @@ from identity.repository import Repository
 from identity.service import Identity
 from identity.settings import IdentitySettings
 from kit.consumer import Handler
-from kit.outbox import Db
+from kit.mongo import Db
 from kit.worker import ConsumerSpec
 from kit.worker import main as run_worker
 

@@ -12,7 +12,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from kit.auth import Principal, Role, current_principal, require_roles
 from kit.commands import execute
 from kit.errors import Problem, field_error
-from kit.outbox import Db
+from kit.mongo import Db
 from notifications import repository as repo
 from notifications.models import OPTIONAL_CATEGORIES, SECURITY, choose_language
 from notifications.service import message_view, notification_view, post_message, reach

@@ -7,7 +7,8 @@ import logging
 import time
 from datetime import timedelta
 
-from kit.outbox import WATCH_AWAIT_MS, Db
+from kit.mongo import Db
+from kit.outbox import WATCH_AWAIT_MS
 from kit.waiting import wait_any
 from notifications import repository as repo
 from notifications.mail import Rendered, SmtpFailure, build_message, send

@@ -27,7 +27,7 @@ from contracts.identity import (
     UserUpdatedV1,
 )
 from kit.consumer import Handler, Unprocessable
-from kit.outbox import Db
+from kit.mongo import Db
 from notifications import repository as repo
 from notifications.models import choose_language
 from notifications.service import Recipient, UnknownPeople, notify_people, queue_email, user_of_student

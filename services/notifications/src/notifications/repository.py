@@ -10,7 +10,7 @@ from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from kit.outbox import Db
+from kit.mongo import Db
 
 Session = AsyncClientSession | None
 Doc = dict[str, Any]

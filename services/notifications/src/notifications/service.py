@@ -11,7 +11,8 @@ from bson import ObjectId
 
 from contracts.notifications import MessageSentV1
 from kit.auth import Role
-from kit.outbox import Db, Outbox
+from kit.mongo import Db
+from kit.outbox import Outbox
 from notifications import repository as repo
 from notifications.mail import render
 from notifications.models import KINDS, choose_language, display_params, mask_email, one_line, short_text, wants_email

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from contracts import events_topic
-from kit.outbox import Db
+from kit.mongo import Db
 from kit.worker import ConsumerSpec, WorkerTask, run_worker
 from kit.worker import main as run_worker_main
 from notifications import repository as repo

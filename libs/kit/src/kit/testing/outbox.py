@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kit.outbox import OUTBOX, Db, row_events
+from kit.mongo import Db
+from kit.outbox import OUTBOX, row_events
 
 
 async def staged_events(db: Db, event_type: str | None = None) -> list[dict[str, Any]]:

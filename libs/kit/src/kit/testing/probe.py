@@ -23,8 +23,8 @@ from contracts.platform import ProbeSentV1
 from kit.app import create_service_app
 from kit.consumer import Handler
 from kit.local.servers import Running, Server, free_port
-from kit.mongo import run_in_transaction
-from kit.outbox import Db, Outbox
+from kit.mongo import Db, run_in_transaction
+from kit.outbox import Outbox
 from kit.settings import KitSettings
 from kit.worker import ConsumerSpec
 from kit.worker import main as worker_main
