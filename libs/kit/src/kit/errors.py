@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -69,6 +69,17 @@ DUTCH_REASONS = {
 }
 
 
+class Text(NamedTuple):
+    """A user-facing text in Dutch (the default) and English; the response picks the caller's language."""
+
+    nl: str
+    en: str
+
+    def pick(self, english: bool) -> str:
+        """The text in the chosen language."""
+        return self.en if english else self.nl
+
+
 class Problem(Exception):
     """An error the API reports to the caller as problem+json."""
 
@@ -77,12 +88,12 @@ class Problem(Exception):
         status: int,
         slug: str | None = None,
         *,
-        detail: str | None = None,
+        detail: str | Text | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
-        super().__init__(detail or slug or str(status))
+        super().__init__((detail.en if isinstance(detail, Text) else detail) or slug or str(status))
         self.status = status
         self.slug = slug or STATUS_SLUGS.get(status, "internal" if status >= 500 else "bad_request")
         self.detail = detail
@@ -110,20 +121,28 @@ def wants_english(request: Request) -> bool:
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
     """Render a Problem as an RFC 9457 response."""
-    dutch, english = TITLES.get(problem.slug, TITLES["internal"])
+    english = wants_english(request)
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem.slug,
-        "title": english if wants_english(request) else dutch,
+        "title": title_of(problem).pick(english),
         "status": problem.status,
         "instance": request.url.path,
         "correlation_id": correlation_id_var.get(),
     }
     if problem.detail:
-        body["detail"] = problem.detail
+        body["detail"] = problem.detail.pick(english) if isinstance(problem.detail, Text) else problem.detail
     if problem.errors:
         body["errors"] = problem.errors
     body.update(problem.extensions)
     return JSONResponse(body, status_code=problem.status, headers=problem.headers, media_type=PROBLEM_JSON)
+
+
+def title_of(problem: Problem) -> Text:
+    """The problem type's own title; a type without one gets its status's title, never the 5xx one below 500."""
+    if problem.slug in TITLES:
+        return Text(*TITLES[problem.slug])
+    fallback = STATUS_SLUGS.get(problem.status, "internal" if problem.status >= 500 else "bad_request")
+    return Text(*TITLES[fallback])
 
 
 def _validation_errors(request: Request, exc: RequestValidationError) -> list[dict[str, Any]]:
