@@ -6,6 +6,7 @@ from pydantic import Field
 
 from contracts.envelope import Event
 from contracts.registry import register
+from contracts.values import EmailAddress
 
 Relation = Literal["school_supervisor", "assessor", "workplace_trainer"]
 
@@ -21,7 +22,7 @@ class StudentCreatedV1(Event):
     student_code: str = Field(max_length=40)
     first_name: str = Field(max_length=100)
     last_name: str = Field(max_length=150)
-    email: str
+    email: EmailAddress
     programme_ids: list[str] = Field(default_factory=list)
     invite: bool = False
     language: Literal["nl", "en"] = "nl"
@@ -38,7 +39,7 @@ class StudentUpdatedV1(Event):
     student_code: str
     first_name: str
     last_name: str
-    email: str
+    email: EmailAddress
     programme_ids: list[str] = Field(default_factory=list)
     archived: bool = False
     active: bool = True

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from contracts.envelope import Event
 from contracts.registry import register
+from contracts.values import EmailAddress
 
 Language = Literal["nl", "en"]
 
@@ -29,7 +30,7 @@ class UserCreatedV1(Event):
     TYPE = "identity.user_created"
     VERSION = 1
     user_id: str
-    email: str
+    email: EmailAddress
     display_name: str = Field(max_length=200)
     language: Language = "nl"
 
@@ -41,7 +42,7 @@ class UserUpdatedV1(Event):
     TYPE = "identity.user_updated"
     VERSION = 1
     user_id: str
-    email: str
+    email: EmailAddress
     display_name: str = Field(max_length=200)
     language: Language = "nl"
     active: bool = True
@@ -102,7 +103,7 @@ class InvitationRequestedV1(Event):
     user_id: str
     school_id: str
     school_name: str
-    email: str
+    email: EmailAddress
     display_name: str
     language: Language = "nl"
     link: str
@@ -116,7 +117,7 @@ class PasswordResetRequestedV1(Event):
     TYPE = "identity.password_reset_requested"
     VERSION = 1
     user_id: str
-    email: str
+    email: EmailAddress
     display_name: str
     language: Language = "nl"
     link: str

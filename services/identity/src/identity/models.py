@@ -6,24 +6,15 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
-from email_validator import EmailNotValidError, validate_email
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from contracts.values import normalise_email as normalise_email
 from kit.auth import Role
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 ROLE_VALUES = frozenset(r.value for r in Role)
-
-
-def normalise_email(raw: str) -> str:
-    """The canonical form of an e-mail address; raises ValueError with a reason when it is not one."""
-    try:
-        result = validate_email(raw.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError("not a valid e-mail address") from exc
-    return result.normalized.lower()
 
 
 def password_problem(password: str, *, email: str | None = None) -> str | None:
