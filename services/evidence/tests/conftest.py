@@ -118,7 +118,7 @@ async def world(settings: EvidenceSettings, mongo_client: Client, issuer: TestIs
     await producer.start()
     db = mongo_client[settings.database]
     runner = ConsumerRunner(settings, mongo_client, db, producer, group=settings.service, topics=["test.events"],
-                            handlers=build_handlers(db, s3, settings), backoff_s=0.01)
+                            handlers=build_handlers(settings, s3)(db), backoff_s=0.01)
     yield World(runner, issuer)
     await producer.stop()
 

@@ -97,6 +97,11 @@ async def test_interrupted_upload_resumes_on_another_instance(
     assert content.content == VIDEO
     assert bucket_objects(s3, settings.s3_bucket) == [f"schools/{world.school}/evidence/{file_id}"]  # no tails
     assert open_uploads(s3, settings.s3_bucket) == []
+    finished = await client.head(location, headers={**student.headers, **TUS})
+    assert finished.status_code == 200  # a finished upload reports its final offset until it expires
+    assert finished.headers["upload-offset"] == str(len(VIDEO)) and finished.headers["x-file-id"] == file_id
+    assert (await patch(client, location, student, len(VIDEO), b"x")).status_code == 410
+    await db.uploads.update_one({"_id": file_id}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}})
     gone = await client.head(location, headers={**student.headers, **TUS})
     assert gone.status_code == 410
 

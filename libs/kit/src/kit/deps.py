@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from kit.auth import Principal, current_principal
 from kit.mongo import Client, Db
+from kit.outbox import Outbox
 from kit.settings import KitSettings
 
 
@@ -31,3 +32,15 @@ Database = Annotated[Db, Depends(app_state("db"))]
 Mongo = Annotated[Client, Depends(app_state("mongo"))]
 Settings = Annotated[KitSettings, Depends(app_state("settings"))]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def service_outbox(request: Request) -> Outbox:
+    """The service's outbox, built once per app (on first use, when the lifespan has opened the database)."""
+    state = request.app.state
+    outbox: Outbox | None = getattr(state, "outbox", None)
+    if outbox is None:
+        outbox = state.outbox = Outbox(state.db, state.settings.service)
+    return outbox
+
+
+ServiceOutbox = Annotated[Outbox, Depends(service_outbox)]

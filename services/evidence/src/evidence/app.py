@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from evidence.api import router, streamed_upload, tus_router
+from evidence import api, api_library, api_tus
 from evidence.repository import ensure_indexes
 from evidence.settings import EvidenceSettings
 from evidence.storage import check_bucket, create_public_s3, create_s3, ensure_bucket
@@ -32,10 +32,10 @@ def create_app(settings: EvidenceSettings | None = None) -> FastAPI:
             "An exam attempt is *in execution* from its first scheduled part until its assessment is finalized: "
             "only then may its student add evidence; finalization locks the evidence for good."
         ),
-        routers=[router, tus_router],
+        routers=[api.router, api_library.router, api_tus.router],
         startup=[bucket, indexes],
         extra_checks=lambda app: {"s3": lambda: check_bucket(s3, settings.s3_bucket)},
-        body_limit_exempt=streamed_upload,
+        body_limit_exempt=api.streamed_upload,
     )
     app.state.s3 = s3
     app.state.public_s3 = create_public_s3(settings)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import quote
@@ -13,7 +14,7 @@ import filetype
 
 from kit.auth import Principal, Role
 
-Kind = Literal["evidence", "assignment_attachment", "library"]
+Kind = Literal["evidence", "assignment_attachment", "library", "message_attachment"]
 
 # An attempt is "in execution" from the moment the first of its parts is scheduled (exams.part_scheduled)
 # until its assessment is finalized (exams.assessment_finalized). Only then may its student add evidence;
@@ -78,6 +79,45 @@ def detect_content_type(head: bytes) -> str:
 def storage_key(school_id: str, kind: str, file_id: str) -> str:
     """Where the bytes live: a per-school prefix, then the kind; never the client's file name."""
     return f"schools/{school_id}/{kind}/{file_id}"
+
+
+class Interrupted(Exception):
+    """The client went away in the middle of the body."""
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """An upload as it reaches the service: its kept name, what the client declared, and the body."""
+
+    filename: str
+    declared_length: int | None
+    sha256: bytes | None
+    chunks: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a file is uploaded for, after every rule was checked."""
+
+    kind: str
+    school_id: str
+    student_id: str | None = None
+    attempt_id: str | None = None
+    assignment_id: str | None = None
+    roles: list[str] = field(default_factory=list)
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Bytes in the bucket, not yet registered as a file."""
+
+    file_id: str
+    key: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)

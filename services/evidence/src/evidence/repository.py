@@ -47,19 +47,25 @@ async def list_attempt_files(db: Db, school_id: str, attempt_id: str, include_wi
     return await db.files.find(query).sort("created_at", ASCENDING).to_list()
 
 
-async def list_library(db: Db, school_id: str, roles: list[str] | None) -> list[Doc]:
-    """Library files of a school, for the given roles (None: all)."""
-    query: Doc = {"school_id": school_id, "kind": "library", "status": "active"}
+async def list_library(db: Db, school_id: str, roles: list[str] | None, include_withdrawn: bool = False) -> list[Doc]:
+    """Library files of a school, for the given roles (None: all), oldest first."""
+    query: Doc = {"school_id": school_id, "kind": "library"}
+    if not include_withdrawn:
+        query["status"] = "active"
     if roles is not None:
         query["roles"] = {"$in": roles}
     return await db.files.find(query).sort("created_at", ASCENDING).to_list()
 
 
-async def withdraw_file(db: Db, file_id: str, by: str, at: datetime, session: Session) -> bool:
+async def withdraw_file(db: Db, file_id: str, by: str, at: datetime, session: Session,
+                        replaced_by: str | None = None) -> bool:
     """Hide an active, unlocked file (it is kept); False when it was not in that state."""
+    change: Doc = {"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": at}
+    if replaced_by is not None:
+        change["replaced_by"] = replaced_by
     result = await db.files.update_one(
         {"_id": file_id, "status": "active", "locked": False},
-        {"$set": {"status": "withdrawn", "withdrawn_by": by, "withdrawn_at": at}},
+        {"$set": change},
         session=session,
     )
     return result.modified_count == 1
@@ -214,9 +220,10 @@ async def release_upload(db: Db, upload_id: str, holder: str) -> None:
     await db.uploads.update_one({"_id": upload_id, "holder": holder}, {"$set": {"holder": None, "held_until": None}})
 
 
-async def set_upload_state(db: Db, upload_id: str, state: str, extra: Doc | None = None) -> None:
-    """Mark an upload completed, terminated or expired."""
-    await db.uploads.update_one({"_id": upload_id}, {"$set": {"state": state, **(extra or {})}})
+async def set_upload_state(db: Db, upload_id: str, state: str, extra: Doc | None = None,
+                           session: Session = None) -> None:
+    """Mark an upload completed, refused, terminated or expired."""
+    await db.uploads.update_one({"_id": upload_id}, {"$set": {"state": state, **(extra or {})}}, session=session)
 
 
 async def expired_uploads(db: Db, now: datetime, limit: int = 100) -> list[Doc]:

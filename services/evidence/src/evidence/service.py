@@ -1,26 +1,22 @@
-"""Use cases of the evidence service: who may upload where, streaming bodies into S3, registering files."""
+"""Use cases of the evidence service: who may upload where, storing bodies in S3, registering and withdrawing."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Request
 from minio import Minio
 from pymongo.asynchronous.client_session import AsyncClientSession
-from starlette.requests import ClientDisconnect
 
 from contracts.evidence import FileUploadedV1, FileWithdrawnV1
 from evidence import repository as repo
 from evidence.models import (
     RETENTION_CLASS,
+    IncomingFile,
+    Interrupted,
+    Stored,
     StudentAccess,
+    Target,
     detect_content_type,
     evidence_change_refusal,
     may_see_library_file,
@@ -31,67 +27,21 @@ from evidence.settings import EvidenceSettings
 from evidence.storage import Multipart, remove
 from evidence.streaming import PartWriter
 from kit.auth import Principal, Role
-from kit.errors import Problem, field_error
-from kit.mongo import Db, run_in_transaction
+from kit.clock import now
+from kit.errors import Problem, Text, field_error
+from kit.mongo import Db
 from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Target:
-    """What a file is uploaded for, after every rule was checked."""
-
-    kind: str
-    school_id: str
-    student_id: str | None = None
-    attempt_id: str | None = None
-    assignment_id: str | None = None
-    roles: list[str] = field(default_factory=list)
-    replaces: str | None = None
-
-
-def now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
+PRIVILEGED = frozenset({Role.SCHOOL_ADMIN, Role.EXAM_BOARD})  # they also see withdrawn items
+NO_FILE = Text(nl="Dit bestand bestaat niet.", en="No such file.")
 
 
 def too_large(limit: int) -> Problem:
     """The 413 for a file over the limit."""
     return Problem(413, "payload_too_large", detail=f"A file may be at most {limit} bytes (537 MB).",
                    max_bytes=limit)
-
-
-def check_declared_length(request: Request, limit: int) -> int | None:
-    """The declared Content-Length, refused before reading when it is over the limit."""
-    raw = request.headers.get("content-length")
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise Problem(400, "bad_request", detail="Content-Length must be a number.")
-    if int(raw) > limit:
-        raise too_large(limit)
-    return int(raw)
-
-
-def expected_sha256(request: Request) -> bytes | None:
-    """The SHA-256 the client declares in Content-Digest (RFC 9530: `sha-256=:base64:`), if any."""
-    header = request.headers.get("content-digest")
-    if header is None:
-        return None
-    for item in header.split(","):
-        name, _, value = item.strip().partition("=")
-        if name.strip().lower() == "sha-256":
-            try:
-                digest = base64.b64decode(value.strip().strip(":"), validate=True)
-            except binascii.Error:
-                digest = b""
-            if len(digest) != 32:
-                raise Problem(400, "bad_request", detail="Content-Digest sha-256 is not valid base64 of 32 bytes.",
-                              errors=[field_error("Content-Digest", "malformed sha-256")])
-            return digest
-    raise Problem(400, "bad_request", detail="Content-Digest must include sha-256.",
-                  errors=[field_error("Content-Digest", "sha-256 missing")])
 
 
 # --- access ----------------------------------------------------------------------------------------------
@@ -116,22 +66,42 @@ async def require_file_visible(db: Db, principal: Principal, school_id: str, fil
     """The file, when the caller may see it (withdrawn files only for admins and the exam board)."""
     file = await repo.get_file(db, school_id, file_id)
     if file is None:
-        raise Problem(404, "not_found", detail="No such file.")
+        raise Problem(404, "not_found", detail=NO_FILE)
     if file["kind"] == "library":
         if not may_see_library_file(principal, school_id, file):
-            raise Problem(404, "not_found", detail="No such file.")
+            raise Problem(404, "not_found", detail=NO_FILE)
     elif file["kind"] == "message_attachment":
         # private correspondence: its sender, the recipients the message named, and the school admin
         readers = {file["uploaded_by"], *file.get("reader_ids", [])}
         if principal.subject not in readers and Role.SCHOOL_ADMIN not in principal.roles_in(school_id):
-            raise Problem(404, "not_found", detail="No such file.")
+            raise Problem(404, "not_found", detail=NO_FILE)
     else:
         await require_student_visible(db, principal, school_id, file["student_id"])
-    hidden = file["status"] != "active"
-    if hidden and not principal.roles_in(school_id) & {Role.SCHOOL_ADMIN, Role.EXAM_BOARD}:
-        raise Problem(404, "not_found", detail="No such file.")
+    if file["status"] != "active" and not principal.roles_in(school_id) & PRIVILEGED:
+        raise Problem(404, "not_found", detail=NO_FILE)
     return file
 
+
+async def attempt_evidence(db: Db, principal: Principal, *, school_id: str, attempt_id: str,
+                           include_withdrawn: bool) -> list[dict[str, Any]]:
+    """An attempt's evidence for someone allowed to see its student (withdrawn items only for the privileged)."""
+    attempt = await repo.get_attempt(db, school_id, attempt_id)
+    if attempt is None:
+        raise Problem(404, "not_found", detail="No such exam attempt.")
+    await require_student_visible(db, principal, school_id, attempt["student_id"])
+    privileged = bool(principal.roles_in(school_id) & PRIVILEGED)
+    return await repo.list_attempt_files(db, school_id, attempt_id, include_withdrawn and privileged)
+
+
+async def library(db: Db, principal: Principal, *, school_id: str, include_withdrawn: bool) -> list[dict[str, Any]]:
+    """The library as the caller may see it: the school admin sees all (withdrawn manuals on request)."""
+    roles = principal.roles_in(school_id)
+    if Role.SCHOOL_ADMIN in roles:
+        return await repo.list_library(db, school_id, None, include_withdrawn)
+    return await repo.list_library(db, school_id, [r.value for r in roles], False)
+
+
+# --- targets ---------------------------------------------------------------------------------------------
 
 async def evidence_target(db: Db, principal: Principal, school_id: str, attempt_id: str,
                           replaces: str | None = None) -> Target:
@@ -167,35 +137,28 @@ def message_attachment_target(school_id: str) -> Target:
     return Target("message_attachment", school_id)
 
 
-def library_target(school_id: str, roles: list[str]) -> Target:
-    """Check the roles a manual is published for."""
+async def library_target(db: Db, school_id: str, roles: list[str], replaces: str | None = None) -> Target:
+    """Check the roles a manual is published for; a replacement keeps the old manual's roles unless given."""
+    if replaces is not None:
+        old = await repo.get_file(db, school_id, replaces)
+        if old is None or old["kind"] != "library" or old["status"] != "active":
+            raise Problem(422, "validation", detail=Text(
+                nl="De te vervangen handleiding is geen actieve handleiding van deze school.",
+                en="The manual to replace is not an active manual of this school."),
+                errors=[field_error("replaces", "not an active manual of this school")])
+        roles = roles or list(old.get("roles", []))
     known = {r.value for r in Role}
     if not roles or any(r not in known for r in roles):
         raise Problem(422, "validation", detail="Name one or more roles the manual is for.",
                       errors=[field_error("roles", f"one or more of {sorted(known)}")])
-    return Target("library", school_id, roles=sorted(set(roles)))
+    return Target("library", school_id, roles=sorted(set(roles)), replaces=replaces)
 
 
 # --- storing ---------------------------------------------------------------------------------------------
 
-async def stream_body(request: Request, limit: int) -> AsyncIterator[bytes]:
-    """The request body chunk by chunk, refused with 413 the moment it passes the limit."""
-    received = 0
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise too_large(limit)
-        if chunk:
-            yield chunk
-
-
-async def receive_file(
-    request: Request, s3: Minio, settings: EvidenceSettings, target: Target, file_id: str,
-    filename: str, principal: Principal,
-) -> dict[str, Any]:
-    """Stream the body into S3 and register the file; on any failure nothing remains stored."""
-    declared = check_declared_length(request, settings.max_file_bytes)
-    digest = expected_sha256(request)
+async def store(s3: Minio, settings: EvidenceSettings, *, target: Target, upload: IncomingFile,
+                file_id: str) -> Stored:
+    """Stream the body into S3 (not yet registered); on any failure nothing of it remains stored."""
     key = storage_key(target.school_id, target.kind, file_id)
 
     async def start(head: bytes) -> Multipart:
@@ -204,16 +167,16 @@ async def receive_file(
     writer = PartWriter(start, settings.part_bytes, concurrency=settings.upload_concurrency)
     size = 0
     try:
-        async for chunk in stream_body(request, settings.max_file_bytes):
+        async for chunk in upload.chunks:
             size += len(chunk)
             await writer.write(chunk)
-        if declared is not None and size != declared:
+        if upload.declared_length is not None and size != upload.declared_length:
             raise Problem(400, "bad_request", detail="The body is shorter than its Content-Length.")
         if size == 0:
             raise Problem(422, "validation", detail="The file is empty.", errors=[field_error("body", "empty")])
         await writer.finish(last=True)
         sha256 = writer.sha256.digest()
-        if digest is not None and digest != sha256:
+        if upload.sha256 is not None and upload.sha256 != sha256:
             raise Problem(422, "validation", detail="The file's SHA-256 does not match Content-Digest.",
                           errors=[field_error("Content-Digest", "checksum mismatch")])
         assert writer.multipart is not None
@@ -222,66 +185,70 @@ async def receive_file(
         await writer.close()
         if writer.multipart is not None:
             await writer.multipart.abort()
-        if isinstance(exc, ClientDisconnect):
+        if isinstance(exc, Interrupted):
             log.info("client disconnected mid-upload; multipart aborted")
             raise Problem(400, "bad_request", detail="The upload was interrupted.") from exc
         raise
-    return await register(request.app, s3, settings, target, file_id, key, filename,
-                          detect_content_type(bytes(writer.head)), size, sha256.hex(), principal)
+    return Stored(file_id, key, upload.filename, detect_content_type(bytes(writer.head)), size, sha256.hex())
 
 
-async def register(
-    app: Any, s3: Minio, settings: EvidenceSettings, target: Target, file_id: str, key: str, filename: str,
-    content_type: str, size: int, sha256: str, principal: Principal,
-) -> dict[str, Any]:
-    """Record a stored object (rules checked again in the transaction); removes the object when refused."""
-    db: Db = app.state.db
+async def discard_unregistered(s3: Minio, settings: EvidenceSettings, stored: Stored) -> None:
+    """Never registered, so not evidence yet: the bytes go, leaving no orphan in the bucket."""
+    await remove(s3, settings.s3_bucket, stored.key)
+
+
+async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, target: Target, stored: Stored,
+                   by: str) -> dict[str, Any]:
+    """Record stored bytes as a file (the rules checked again in the caller's transaction)."""
     at = now()
     file = {
-        "_id": file_id, "school_id": target.school_id, "kind": target.kind, "key": key, "filename": filename,
-        "content_type": content_type, "size": size, "sha256": sha256, "uploaded_by": principal.subject,
-        "student_id": target.student_id, "attempt_id": target.attempt_id, "assignment_id": target.assignment_id,
-        "roles": target.roles, "retention_class": RETENTION_CLASS[target.kind], "status": "active",
-        "locked": False, "created_at": at,
+        "_id": stored.file_id, "school_id": target.school_id, "kind": target.kind, "key": stored.key,
+        "filename": stored.filename, "content_type": stored.content_type, "size": stored.size,
+        "sha256": stored.sha256, "uploaded_by": by, "student_id": target.student_id,
+        "attempt_id": target.attempt_id, "assignment_id": target.assignment_id, "roles": target.roles,
+        "retention_class": RETENTION_CLASS[target.kind], "status": "active", "locked": False, "created_at": at,
     }
-
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        if target.kind == "evidence":
-            refusal = evidence_change_refusal(await repo.get_attempt(db, target.school_id, target.attempt_id or "",
-                                                                     session))
-            if refusal:
-                raise Problem(409, "conflict", detail=refusal)
-            if target.replaces and not await repo.withdraw_file(db, target.replaces, principal.subject, at, session):
-                raise Problem(409, "conflict", detail="The file to replace is no longer active.")
-            if target.replaces:
-                await repo.audit(db, target.replaces, "replaced", principal.subject, at, session)
-                await stage_withdrawn(app, session, target.school_id, target.replaces, principal.subject)
-        await repo.insert_file(db, file, session)
-        await repo.audit(db, file_id, "uploaded", principal.subject, at, session)
-        await Outbox(db, app.state.settings.service).stage(session, FileUploadedV1(
-            file_id=file_id, school_id=target.school_id, kind=target.kind,
-            uploaded_by=principal.subject, student_id=target.student_id, attempt_id=target.attempt_id,
-            assignment_id=target.assignment_id, filename=filename, content_type=content_type, size=size,
-            sha256=sha256,
-        ), subject=file_id, school_id=target.school_id)
-        return file
-
-    try:
-        return await run_in_transaction(app.state.mongo, work)
-    except BaseException:
-        # Never registered, so not evidence yet: the bytes go, leaving no orphan in the bucket.
-        await remove(s3, settings.s3_bucket, key)
-        raise
+    if target.kind == "evidence":
+        refusal = evidence_change_refusal(await repo.get_attempt(db, target.school_id, target.attempt_id or "",
+                                                                 session))
+        if refusal:
+            raise Problem(409, "conflict", detail=refusal)
+    if target.replaces:
+        if not await repo.withdraw_file(db, target.replaces, by, at, session, replaced_by=stored.file_id):
+            raise Problem(409, "conflict", detail="The file to replace is no longer active.")
+        await repo.audit(db, target.replaces, "replaced", by, at, session)
+        await stage_withdrawn(outbox, session, target.school_id, target.replaces, by)
+    await repo.insert_file(db, file, session)
+    await repo.audit(db, stored.file_id, "uploaded", by, at, session)
+    await outbox.stage(session, FileUploadedV1(
+        file_id=stored.file_id, school_id=target.school_id, kind=target.kind, uploaded_by=by,
+        student_id=target.student_id, attempt_id=target.attempt_id, assignment_id=target.assignment_id,
+        filename=stored.filename, content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+    ), subject=stored.file_id, school_id=target.school_id)
+    return file
 
 
-async def stage_withdrawn(app: Any, session: AsyncClientSession, school_id: str, file_id: str, by: str) -> None:
+async def withdraw(db: Db, session: AsyncClientSession, outbox: Outbox, *, school_id: str, file_id: str,
+                   principal: Principal, kind: str) -> dict[str, Any]:
+    """Hide a file, keeping and auditing it: a student's own evidence before finalization, or a manual."""
+    file = await repo.get_file(db, school_id, file_id, session)
+    if file is None or file["kind"] != kind or (kind == "evidence" and file["uploaded_by"] != principal.subject):
+        raise Problem(404, "not_found", detail=NO_FILE)
+    if kind == "evidence":
+        refusal = evidence_change_refusal(await repo.get_attempt(db, school_id, file["attempt_id"], session))
+        if refusal or file["locked"]:
+            raise Problem(409, "conflict", detail=refusal or "This evidence is locked.")
+    at = now()
+    if not await repo.withdraw_file(db, file_id, principal.subject, at, session):
+        raise Problem(409, "conflict", detail=Text(nl="Dit bestand is al ingetrokken of vergrendeld.",
+                                                   en="This file was already withdrawn or is locked."))
+    await repo.audit(db, file_id, "withdrawn", principal.subject, at, session)
+    await stage_withdrawn(outbox, session, school_id, file_id, principal.subject)
+    return {**file, "status": "withdrawn", "withdrawn_at": at, "withdrawn_by": principal.subject}
+
+
+async def stage_withdrawn(outbox: Outbox, session: AsyncClientSession, school_id: str, file_id: str,
+                          by: str) -> None:
     """Publish that a file was withdrawn."""
-    await Outbox(app.state.db, app.state.settings.service).stage(
-        session, FileWithdrawnV1(file_id=file_id, school_id=school_id, withdrawn_by=by),
-        subject=file_id, school_id=school_id,
-    )
-
-
-def new_id() -> str:
-    """A new file or upload id."""
-    return uuid.uuid4().hex
+    await outbox.stage(session, FileWithdrawnV1(file_id=file_id, school_id=school_id, withdrawn_by=by),
+                       subject=file_id, school_id=school_id)

@@ -12,24 +12,34 @@ import base64
 import binascii
 import hashlib
 import logging
-import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
 from bson import Binary
-from fastapi import Request
 from minio import Minio
-from starlette.requests import ClientDisconnect
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence import repository as repo
-from evidence.models import SNIFF_BYTES, detect_content_type, evidence_change_refusal, storage_key
-from evidence.service import Target, now, register, too_large
+from evidence.models import (
+    SNIFF_BYTES,
+    Interrupted,
+    Stored,
+    Target,
+    detect_content_type,
+    evidence_change_refusal,
+    storage_key,
+)
+from evidence.service import too_large
 from evidence.settings import EvidenceSettings
 from evidence.storage import READ_CHUNK, Multipart, put_small, read_small, remove
 from evidence.streaming import PartWriter
 from kit.auth import Principal
+from kit.clock import now
 from kit.errors import Problem, field_error
+from kit.ids import new_id
 from kit.mongo import Db
 
 log = logging.getLogger(__name__)
@@ -40,14 +50,23 @@ CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
 HOLD = timedelta(minutes=30)  # a PATCH that died without releasing its claim blocks the upload this long
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """One PATCH as it reaches the service: where it starts, its optional checksum, and its body."""
+
+    offset: int
+    checksum: tuple[Any, bytes] | None
+    chunks: AsyncIterator[bytes]
+
+
 def tus_headers(**extra: str) -> dict[str, str]:
     """Headers every tus response carries."""
     return {"Tus-Resumable": TUS_VERSION, "Cache-Control": "no-store", **extra}
 
 
-def check_version(request: Request) -> None:
+def check_version(header: str | None) -> None:
     """Every request but OPTIONS must speak tus 1.0.0 (412 otherwise)."""
-    if request.headers.get("tus-resumable") != TUS_VERSION:
+    if header != TUS_VERSION:
         raise Problem(412, "precondition_failed", detail="Tus-Resumable: 1.0.0 is required.",
                       headers={"Tus-Version": TUS_VERSION}, errors=[field_error("Tus-Resumable", "must be 1.0.0")])
 
@@ -57,14 +76,14 @@ def expires_header(expires_at: datetime) -> str:
     return format_datetime(expires_at.astimezone(UTC), usegmt=True)
 
 
-async def create(db: Db, settings: EvidenceSettings, target: Target, filename: str, length: int,
+async def create(db: Db, settings: EvidenceSettings, *, target: Target, filename: str, length: int,
                  principal: Principal) -> dict[str, Any]:
-    """Register a new resumable upload of length bytes."""
+    """Register a new resumable upload of length bytes (its id becomes the file's id)."""
     if length > settings.max_file_bytes:
         raise too_large(settings.max_file_bytes)
     if length <= 0:
         raise Problem(422, "validation", detail="The file is empty.", errors=[field_error("Upload-Length", "> 0")])
-    upload_id = uuid.uuid4().hex
+    upload_id = new_id("file")
     at = now()
     upload = {
         "_id": upload_id, "school_id": target.school_id, "created_by": principal.subject,
@@ -96,50 +115,48 @@ def parse_checksum(header: str | None) -> tuple[Any, bytes] | None:
     return CHECKSUMS[algorithm.lower()](), expected
 
 
-async def get_open(db: Db, school_id: str, upload_id: str, principal: Principal) -> dict[str, Any]:
-    """An upload of the caller that can still receive bytes (404 unknown, 410 gone)."""
+async def get_own(db: Db, school_id: str, upload_id: str, principal: Principal, *,
+                  completed_too: bool = False) -> dict[str, Any]:
+    """An upload of the caller that can still receive bytes, or with completed_too also one that finished
+    (until it expires); 404 unknown, 410 gone."""
     upload = await repo.get_upload(db, school_id, upload_id)
     if upload is None or upload["created_by"] != principal.subject:
         raise Problem(404, "not_found", detail="No such upload.")
-    if upload["state"] != "open" or upload["expires_at"] < now():
+    states = ("open", "completed") if completed_too else ("open",)
+    if upload["state"] not in states or upload["expires_at"] < now():
         raise Problem(410, "gone", detail="This upload was completed, terminated or has expired.")
     return upload
 
 
-async def patch(request: Request, s3: Minio, settings: EvidenceSettings, upload: dict[str, Any],
-                principal: Principal) -> tuple[int, dict[str, Any] | None]:
-    """Append the body at Upload-Offset; returns the new offset and, once complete, the file."""
-    db: Db = request.app.state.db
-    if request.headers.get("content-type") != "application/offset+octet-stream":
-        raise Problem(415, "unsupported_media_type", detail="PATCH needs Content-Type application/offset+octet-stream.")
-    raw_offset = request.headers.get("upload-offset", "")
-    if not raw_offset.isdigit():
-        raise Problem(400, "bad_request", detail="Upload-Offset must be a number.",
-                      errors=[field_error("Upload-Offset", "not a number")])
-    offset = int(raw_offset)
-    checksum = parse_checksum(request.headers.get("upload-checksum"))
-    if offset != upload["offset"]:
-        raise Problem(409, "conflict", detail=f"Upload-Offset {offset} does not match the upload's offset.",
+async def get_open(db: Db, school_id: str, upload_id: str, principal: Principal) -> dict[str, Any]:
+    """An upload of the caller that can still receive bytes (404 unknown, 410 gone)."""
+    return await get_own(db, school_id, upload_id, principal)
+
+
+async def append(db: Db, s3: Minio, settings: EvidenceSettings, *, upload: dict[str, Any],
+                 chunk: Chunk) -> tuple[int, dict[str, Any] | None]:
+    """Append a PATCH body at its offset; returns the new offset and, once every byte is in, the upload."""
+    if chunk.offset != upload["offset"]:
+        raise Problem(409, "conflict", detail=f"Upload-Offset {chunk.offset} does not match the upload's offset.",
                       headers=tus_headers(**{"Upload-Offset": str(upload["offset"])}), offset=upload["offset"])
     if upload["target"]["kind"] == "evidence":
         refusal = evidence_change_refusal(await repo.get_attempt(db, upload["school_id"],
                                                                  upload["target"]["attempt_id"]))
         if refusal:
             raise Problem(409, "conflict", detail=refusal)
-    holder = uuid.uuid4().hex
-    claimed = await repo.claim_upload(db, upload["_id"], offset, holder, now() + HOLD, now())
+    holder = new_id("hold")
+    claimed = await repo.claim_upload(db, upload["_id"], chunk.offset, holder, now() + HOLD, now())
     if claimed is None:
         raise Problem(409, "conflict", detail="Another request is uploading to this upload; resume after it.")
     try:
-        return await _append(request, s3, settings, claimed, offset, checksum, holder, principal)
+        return await _append(db, s3, settings, claimed, chunk, holder)
     finally:
         await repo.release_upload(db, upload["_id"], holder)
 
 
-async def _append(request: Request, s3: Minio, settings: EvidenceSettings, upload: dict[str, Any], offset: int,
-                  checksum: tuple[Any, bytes] | None, holder: str, principal: Principal) -> tuple[int, Any]:
-    db: Db = request.app.state.db
-    bucket, key = settings.s3_bucket, upload["key"]
+async def _append(db: Db, s3: Minio, settings: EvidenceSettings, upload: dict[str, Any], chunk: Chunk,
+                  holder: str) -> tuple[int, dict[str, Any] | None]:
+    bucket, key, offset, checksum = settings.s3_bucket, upload["key"], chunk.offset, chunk.checksum
     prefix = await read_small(s3, bucket, upload["tail_key"]) if upload["tail_key"] else b""
     created: list[Multipart] = []
 
@@ -157,14 +174,14 @@ async def _append(request: Request, s3: Minio, settings: EvidenceSettings, uploa
     interrupted = False
     try:
         try:
-            async for chunk in request.stream():
-                received += len(chunk)
+            async for data in chunk.chunks:
+                received += len(data)
                 if offset + received > upload["length"]:
                     raise Problem(413, "payload_too_large", detail="The body passes the declared Upload-Length.")
                 if checksum is not None:
-                    checksum[0].update(chunk)
-                await writer.write(chunk)
-        except ClientDisconnect:
+                    checksum[0].update(data)
+                await writer.write(data)
+        except Interrupted:
             interrupted = True  # keep what arrived: the client resumes from the new offset
             if checksum is not None:
                 raise Problem(400, "bad_request", detail="Interrupted; the checksum cannot be verified.") from None
@@ -193,27 +210,33 @@ async def _append(request: Request, s3: Minio, settings: EvidenceSettings, uploa
         await remove(s3, bucket, upload["tail_key"])
     if interrupted or not done:
         return new_offset, None
-    return new_offset, await _complete(request, s3, settings, {**upload, **changes}, principal)
+    return new_offset, {**upload, **changes}
 
 
-async def _complete(request: Request, s3: Minio, settings: EvidenceSettings, upload: dict[str, Any],
-                    principal: Principal) -> dict[str, Any]:
-    """Join the parts, hash the whole object once (hash state cannot move between instances), register."""
+async def assemble(s3: Minio, settings: EvidenceSettings, upload: dict[str, Any]) -> Stored:
+    """Join the parts, hash the whole object once (hash state cannot move between instances)."""
     multipart = Multipart(s3, settings.s3_bucket, upload["key"], upload["multipart_id"])
     await multipart.complete([(p["n"], p["etag"]) for p in upload["parts"]])
     sha256 = await asyncio.to_thread(_hash_object, s3, settings.s3_bucket, upload["key"])
+    return Stored(upload["_id"], upload["key"], upload["filename"],
+                  detect_content_type(bytes(upload["head"])[:SNIFF_BYTES]), upload["length"], sha256)
+
+
+def target_of(upload: dict[str, Any]) -> Target:
+    """What the upload was created for (checked again when it is registered)."""
     t = upload["target"]
-    target = Target(t["kind"], upload["school_id"], student_id=t["student_id"], attempt_id=t["attempt_id"],
-                    assignment_id=t["assignment_id"], roles=t["roles"], replaces=t["replaces"])
-    try:
-        file = await register(request.app, s3, settings, target, upload["_id"], upload["key"], upload["filename"],
-                              detect_content_type(bytes(upload["head"])[:SNIFF_BYTES]), upload["length"], sha256,
-                              principal)
-    except BaseException:
-        await repo.set_upload_state(request.app.state.db, upload["_id"], "refused")
-        raise
-    await repo.set_upload_state(request.app.state.db, upload["_id"], "completed", {"file_id": file["_id"]})
-    return file
+    return Target(t["kind"], upload["school_id"], student_id=t["student_id"], attempt_id=t["attempt_id"],
+                  assignment_id=t["assignment_id"], roles=t["roles"], replaces=t["replaces"])
+
+
+async def mark_completed(db: Db, session: AsyncClientSession, upload_id: str) -> None:
+    """The upload became a file (in the transaction that registers it)."""
+    await repo.set_upload_state(db, upload_id, "completed", {"file_id": upload_id}, session=session)
+
+
+async def mark_refused(db: Db, upload_id: str) -> None:
+    """The finished upload was refused when registered; its bytes are gone."""
+    await repo.set_upload_state(db, upload_id, "refused")
 
 
 def _hash_object(s3: Minio, bucket: str, key: str) -> str:

@@ -21,12 +21,11 @@ _background: set[asyncio.Task[None]] = set()
 
 def consumers(settings: EvidenceSettings) -> list[ConsumerSpec]:
     """What the evidence worker consumes."""
-    s3 = create_s3(settings)
     return [ConsumerSpec(
         group=settings.service,
         topics=[events_topic("exams"), events_topic("enrollment"), events_topic("identity"),
                 events_topic("notifications")],
-        handlers=lambda db: build_handlers(db, s3, settings),
+        handlers=build_handlers(settings),
     )]
 
 
