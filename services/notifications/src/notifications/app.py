@@ -3,8 +3,7 @@
 from fastapi import FastAPI
 
 from kit.app import create_service_app
-from notifications import repository
-from notifications.api import router
+from notifications import api, api_messages, repository
 from notifications.settings import NotificationsSettings
 
 
@@ -19,6 +18,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         settings,
         title="Notifications",
         description="E-mail, in-app notifications and messages between people.",
-        routers=[router],
+        routers=[api.router, api_messages.router],
         startup=[_indexes],
     )

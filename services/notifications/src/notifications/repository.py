@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
@@ -10,6 +10,7 @@ from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from kit.clock import now as now  # re-exported: the delivery loop reads the time here
 from kit.mongo import Db
 
 Session = AsyncClientSession | None
@@ -19,11 +20,6 @@ PEOPLE, STUDENTS, LINKS, PREFERENCES = "people", "students", "links", "preferenc
 NOTIFICATIONS, DELIVERIES, ATTACHMENTS = "notifications", "deliveries", "attachments"
 MESSAGES, MAILBOX, THREADS = "messages", "mailbox", "threads"
 FINAL_CONTENT = {"to": "", "subject": "", "text": "", "html": ""}
-
-
-def now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 async def ensure_indexes(db: Db) -> None:
@@ -70,6 +66,30 @@ async def page(
     more = len(docs) > limit
     docs = docs[:limit]
     return docs, (str(docs[-1]["oid"]) if more and docs else None)
+
+
+async def notifications_page(db: Db, user_id: str, school_id: str, *, unread_only: bool, cursor: ObjectId | None,
+                             limit: int) -> tuple[list[Doc], str | None]:
+    """A person's notifications in a school, newest first."""
+    query: Doc = {"user_id": user_id, "school_id": school_id}
+    if unread_only:
+        query["read_at"] = None
+    return await page(db, NOTIFICATIONS, query, cursor, limit)
+
+
+async def mailbox_page(db: Db, user_id: str, school_id: str, box: str, cursor: ObjectId | None,
+                       limit: int) -> tuple[list[Doc], str | None]:
+    """A person's inbox or sent box in a school, newest first."""
+    return await page(db, MAILBOX, {"user_id": user_id, "school_id": school_id, "box": box}, cursor, limit)
+
+
+async def deliveries_page(db: Db, school_id: str, status: str | None, cursor: ObjectId | None,
+                          limit: int) -> tuple[list[Doc], str | None]:
+    """A school's delivery log, newest first, optionally of one status."""
+    query: Doc = {"school_id": school_id}
+    if status is not None:
+        query["status"] = status
+    return await page(db, DELIVERIES, query, cursor, limit)
 
 
 # --- projections of other services' facts ---------------------------------------------------------
@@ -197,10 +217,13 @@ async def unread_notifications(db: Db, user_id: str, school_id: str) -> int:
     return await db[NOTIFICATIONS].count_documents({"user_id": user_id, "school_id": school_id, "read_at": None})
 
 
-async def mark_notifications_read(db: Db, session: Session, query: Doc) -> int:
-    """Mark the unread notifications matching query read; returns how many changed."""
-    result = await db[NOTIFICATIONS].update_many({**query, "read_at": None}, {"$set": {"read_at": now()}},
-                                                 session=session)
+async def mark_notifications_read(db: Db, session: Session, user_id: str, school_id: str,
+                                  notification_id: str | None = None) -> int:
+    """Mark a person's unread notifications in a school read (one, or all); returns how many changed."""
+    query: Doc = {"user_id": user_id, "school_id": school_id, "read_at": None}
+    if notification_id is not None:
+        query["_id"] = notification_id
+    result = await db[NOTIFICATIONS].update_many(query, {"$set": {"read_at": now()}}, session=session)
     return result.modified_count
 
 
@@ -323,15 +346,22 @@ async def messages(db: Db, message_ids: list[str]) -> dict[str, Doc]:
     return {d["_id"]: d async for d in db[MESSAGES].find({"_id": {"$in": message_ids}})}
 
 
-async def count_mailbox(db: Db, query: Doc) -> int:
-    """How many mailbox entries match."""
-    return await db[MAILBOX].count_documents(query)
+async def inbox_counts(db: Db, user_id: str, school_id: str) -> tuple[int, int]:
+    """Unread and total messages in a person's inbox in a school."""
+    query: Doc = {"user_id": user_id, "school_id": school_id, "box": "inbox"}
+    return (await db[MAILBOX].count_documents({**query, "read_at": None}),
+            await db[MAILBOX].count_documents(query))
 
 
-async def mark_mailbox_read(db: Db, session: Session, query: Doc) -> int:
-    """Mark unread inbox entries read; returns how many changed."""
-    result = await db[MAILBOX].update_many({**query, "box": "inbox", "read_at": None},
-                                           {"$set": {"read_at": now()}}, session=session)
+async def mark_mailbox_read(db: Db, session: Session, user_id: str, *, message_id: str | None = None,
+                            thread_id: str | None = None) -> int:
+    """Mark a person's unread inbox entries of a message or a thread read; returns how many changed."""
+    query: Doc = {"user_id": user_id, "box": "inbox", "read_at": None}
+    if message_id is not None:
+        query["message_id"] = message_id
+    if thread_id is not None:
+        query["thread_id"] = thread_id
+    result = await db[MAILBOX].update_many(query, {"$set": {"read_at": now()}}, session=session)
     return result.modified_count
 
 

@@ -1,21 +1,26 @@
-"""Use cases: telling a person something (in-app and e-mail), messages between students and supervisors."""
+"""Use cases: telling a person something (in-app and e-mail), their notifications and preferences."""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from bson import ObjectId
-
-from contracts.notifications import MessageSentV1
-from kit.auth import Role
+from kit.clock import now
+from kit.errors import Problem
 from kit.mongo import Db
-from kit.outbox import Outbox
 from notifications import repository as repo
 from notifications.mail import render
-from notifications.models import KINDS, choose_language, display_params, mask_email, one_line, short_text, wants_email
+from notifications.models import (
+    KINDS,
+    OPTIONAL_CATEGORIES,
+    SECURITY,
+    choose_language,
+    display_params,
+    mask_email,
+    short_text,
+    wants_email,
+)
 from notifications.repository import Doc, Session
 from notifications.settings import NotificationsSettings
 
@@ -49,7 +54,7 @@ def delivery_record(
     """One e-mail's delivery log row (queued with its rendered content, or skipped with a reason) and its id:
     the source and the recipient, so the same event never mails the same person twice."""
     recipient_key = user_id or hashlib.sha256(to.lower().encode()).hexdigest()[:24]
-    moment = repo.now()
+    moment = now()
     doc: Doc = {
         "school_id": school_id, "source_id": source_id, "source_type": source_type, "kind": kind,
         "category": KINDS[kind].category, "user_id": user_id, "to_masked": mask_email(to), "language": language,
@@ -84,7 +89,7 @@ async def notify_people(
     all_prefs = await repo.preferences_of(db, user_ids, session)
     spec = KINDS[kind]
     link = link_to(settings, path)
-    moment = repo.now()
+    moment = now()
     notes: list[tuple[str, Doc]] = []
     mails: list[tuple[str, Doc]] = []
     for recipient in recipients:
@@ -123,68 +128,39 @@ def notification_view(doc: Doc, language: str) -> dict[str, Any]:
             "read": doc.get("read_at") is not None, "read_at": doc.get("read_at")}
 
 
-# --- messages -------------------------------------------------------------------------------------
-
-async def reach(db: Db, user_id: str, school_id: str, roles: frozenset[Role]) -> set[str]:
-    """Whom a person may write to in a school: a student their linked supervisors, a supervisor their students."""
-    allowed: set[str] = set()
-    if Role.STUDENT in roles:
-        own = await repo.students_of_user(db, user_id, school_id)
-        if own:
-            allowed.update(await repo.linked_users(db, own, "school_supervisor"))
-    if Role.SCHOOL_SUPERVISOR in roles:
-        students = await repo.linked_students(db, user_id, school_id, "school_supervisor")
-        if students:
-            allowed.update(await repo.student_users(db, students))
-    allowed.discard(user_id)
-    if not allowed:
-        return allowed
-    people = await repo.people(db, sorted(allowed))
-    # Only people with an account we know (an address to tell them at) and not deactivated here.
-    return {uid for uid, p in people.items()
-            if "email" in p and p.get("active", True) and school_id not in p.get("inactive_schools", [])}
+async def reader_language(db: Db, user_id: str, accept_language: str | None) -> str:
+    """Accept-Language when it names nl or en, else the person's chosen or account language."""
+    header = (accept_language or "").lower().lstrip()
+    if header.startswith(("en", "nl")):
+        return header[:2]
+    prefs = await repo.preferences(db, user_id)
+    person = await repo.person(db, user_id) or {}
+    return choose_language(prefs.get("language"), person.get("language"))
 
 
-async def post_message(
-    db: Db, session: Session, settings: NotificationsSettings, *, school_id: str, sender_id: str,
-    recipients: list[str], subject: str, body: str, thread_id: str | None, files: list[Doc],
-) -> Doc:
-    """Store a message, file it in the mailboxes, and tell the recipients (in-app and by e-mail)."""
-    moment = repo.now()
-    message_id = uuid.uuid4().hex
-    oid = ObjectId()
-    thread_id = thread_id or message_id
-    sender = await repo.person(db, sender_id, session) or {}
-    attachments = [{"file_id": f["_id"], "filename": f.get("filename"), "content_type": f.get("content_type"),
-                    "size": f.get("size")} for f in files]
-    message = {"_id": message_id, "school_id": school_id, "thread_id": thread_id, "sender_id": sender_id,
-               "recipient_ids": recipients, "subject": subject, "body": body, "attachments": attachments,
-               "created_at": moment, "oid": oid}
-    await repo.insert_message(db, session, message)
-    entries = [{"_id": f"{message_id}:{sender_id}:sent", "user_id": sender_id, "school_id": school_id,
-                "message_id": message_id, "thread_id": thread_id, "box": "sent", "read_at": moment, "oid": oid}]
-    entries += [{"_id": f"{message_id}:{uid}:inbox", "user_id": uid, "school_id": school_id,
-                 "message_id": message_id, "thread_id": thread_id, "box": "inbox", "read_at": None, "oid": oid}
-                for uid in recipients]
-    await repo.add_to_mailbox(db, session, entries)
-    # evidence grants the recipients access to the attachments from this event
-    assert session is not None  # a message is always posted inside the command's transaction
-    await Outbox(db, settings.service).stage(session, MessageSentV1(
-        message_id=message_id, school_id=school_id, sender_id=sender_id, recipient_ids=recipients,
-        attachment_ids=[a["file_id"] for a in attachments]), subject=message_id, school_id=school_id)
-    await repo.touch_thread(db, session, thread_id, school_id, subject, [sender_id, *recipients], oid, moment)
-    params = {"sender_name": one_line(sender.get("display_name") or "—"), "subject": one_line(subject),
-              "thread_id": thread_id, "message_id": message_id}
-    await notify_people(db, session, settings, source_id=f"message-{message_id}", source_type="message",
-                        school_id=school_id, kind="new_message",
-                        recipients=[Recipient(uid, params) for uid in recipients],
-                        path=f"/schools/{school_id}/messages/threads/{thread_id}")
-    return message_view(message, box="sent", read_at=moment)
+async def read_notification(db: Db, session: Session, *, school_id: str, user_id: str,
+                            notification_id: str) -> dict[str, Any]:
+    """Mark one of the person's notifications in the school read (404 for anyone else's)."""
+    found = await repo.notification(db, notification_id, session)
+    if found is None or found["user_id"] != user_id or found["school_id"] != school_id:
+        raise Problem(404, detail="No such notification of yours in this school.")
+    await repo.mark_notifications_read(db, session, user_id, school_id, notification_id)
+    return {"id": notification_id, "read": True}
 
 
-def message_view(message: Doc, *, box: str, read_at: Any) -> dict[str, Any]:
-    """A message as the API shows it to one person."""
-    return {"id": message["_id"], "thread_id": message["thread_id"], "sender_id": message["sender_id"],
-            "recipient_ids": message["recipient_ids"], "subject": message["subject"], "body": message["body"],
-            "attachments": message.get("attachments", []), "created_at": message["created_at"], "box": box,
-            "read": read_at is not None}
+async def preferences_view(db: Db, user_id: str) -> dict[str, Any]:
+    """A person's preferences with the language that applies and every e-mail category."""
+    prefs = await repo.preferences(db, user_id)
+    person = await repo.person(db, user_id) or {}
+    opted_out = set(prefs.get("email_opt_out", []))
+    return {"language": prefs.get("language"),
+            "effective_language": choose_language(prefs.get("language"), person.get("language")),
+            "email": {SECURITY: True, **{c: c not in opted_out for c in OPTIONAL_CATEGORIES}}}
+
+
+async def save_preferences(db: Db, session: Session, *, user_id: str, language: str | None,
+                           email: dict[str, bool]) -> dict[str, Any]:
+    """Replace a person's preferences (security e-mails cannot be turned off)."""
+    opted_out = [c for c in OPTIONAL_CATEGORIES if not email[c]]
+    await repo.save_preferences(db, session, user_id, {"language": language, "email_opt_out": opted_out})
+    return {"language": language, "email": {SECURITY: True, **email}}
