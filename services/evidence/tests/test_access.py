@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
 import httpx
 import pytest
 
@@ -41,3 +44,33 @@ async def test_wrong_school_and_wrong_role_are_refused(client: httpx.AsyncClient
         response = await client.request(method, url, content=b"x", headers={**world.headers([role]), **TUS})
         assert response.status_code == 403, (role, response.text)
     assert (await client.request(method, url, content=b"x", headers=TUS)).status_code == 401
+
+
+async def test_the_openapi_declares_every_path_parameter_and_a_response_model(client: httpx.AsyncClient) -> None:
+    """OPTIONS /uploads names school_id like every other route; every JSON answer has a schema."""
+    spec = (await client.get("/openapi.json")).json()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert declared == set(re.findall(r"{(\w+)}", path)), (method, path)
+            ok = operation["responses"].get("200") or operation["responses"].get("201")
+            if ok and "application/json" in ok.get("content", {}):
+                assert ok["content"]["application/json"]["schema"], (method, path)
+    assert "school_id" in {p["name"] for p in spec["paths"]["/v1/schools/{school_id}/uploads"]["options"]["parameters"]}
+
+
+async def test_control_characters_are_refused_in_text_fields(client: httpx.AsyncClient, world: World) -> None:
+    student = await world.student()
+    attempt = await world.attempt(student)
+    replaced = await client.post(f"/v1/schools/{world.school}/attempts/{attempt}/evidence?filename=a.txt"
+                                 f"&replaces=f%0E1", content=b"x", headers=student.headers)
+    assert replaced.status_code == 422 and replaced.json()["errors"][0]["field"] == "replaces"
+    hostile = (attempt + "\x0e").encode()
+    meta = f"attempt_id {base64.b64encode(hostile).decode()}"
+    tus = await client.post(f"/v1/schools/{world.school}/uploads", headers={
+        **student.headers, **TUS, "Upload-Length": "10", "Upload-Metadata": meta})
+    assert tus.status_code == 400 and tus.json()["errors"][0]["field"] == "Upload-Metadata"
+    # a file name is cleaned instead: it comes from the uploader's file system
+    named = await client.post(f"/v1/schools/{world.school}/attempts/{attempt}/evidence?filename=ver%0Eslag.txt",
+                              content=b"x", headers=student.headers)
+    assert named.status_code == 201 and named.json()["filename"] == "verslag.txt"

@@ -82,3 +82,22 @@ async def test_supervisor_attaches_files_to_assignments_of_linked_students(clien
     assert (await client.post(path, content=b"x", headers=student.headers)).status_code == 403
     other_school = world.headers([Role.SCHOOL_SUPERVISOR], supervisor_id, school="elsewhere")
     assert (await client.post(path, content=b"x", headers=other_school)).status_code == 403
+
+
+async def test_presigned_download_is_an_attachment_of_the_stored_type(client: httpx.AsyncClient,
+                                                                      world: World) -> None:
+    """SeaweedFS answers a presigned download as a download of the stored name and type (nosniff is added by the
+    gateway, which S3 overrides cannot do: tests/e2e/test_evidence_journeys.py)."""
+    student = await world.student()
+    attempt = await world.attempt(student)
+    html = b"<html><script>alert(1)</script></html>"
+    stored = await client.post(f"/v1/schools/{world.school}/attempts/{attempt}/evidence?filename=verslag%20mei.html",
+                               content=html, headers=student.headers)
+    assert stored.status_code == 201, stored.text
+    answer = await client.get(f"/v1/schools/{world.school}/files/{stored.json()['id']}/url", headers=student.headers)
+    async with httpx.AsyncClient() as plain:
+        fetched = await plain.get(answer.json()["url"])
+    assert fetched.status_code == 200 and fetched.content == html
+    assert fetched.headers["content-disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''verslag%20mei.html" in fetched.headers["content-disposition"]
+    assert fetched.headers["content-type"].startswith("text/plain")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 
 import httpx
 
 from contracts.notifications import MessageSentV1
+from evidence.settings import EvidenceSettings
 from kit.auth import Role
 
 from .conftest import World
+from .test_upload import chunks
 
 
 async def test_recipients_may_read_an_attachment_once_the_message_is_sent(
@@ -56,3 +60,18 @@ async def test_only_students_and_supervisors_of_the_school_upload_attachments(
     elsewhere = world.headers([Role.STUDENT], school="elsewhere")
     assert (await client.post(path, content=b"x", headers=elsewhere)).status_code == 403
     assert (await client.post(path, content=b"x")).status_code == 401
+
+
+async def test_message_attachments_take_files_up_to_the_evidence_limit(
+    client: httpx.AsyncClient, world: World, settings: EvidenceSettings
+) -> None:
+    """Not capped at the 1 MiB JSON body limit: a 5 MB attachment is stored whole; past the file limit is 413."""
+    student = await world.student()
+    path = f"/v1/schools/{world.school}/message-attachments?filename=verslag.pdf"
+    five_mb = b"%PDF-1.4\n" + os.urandom(5_000_000)
+    uploaded = await client.post(path, content=five_mb, headers=student.headers)
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["size"] == len(five_mb)
+    assert uploaded.json()["sha256"] == hashlib.sha256(five_mb).hexdigest()
+    over = await client.post(path, content=chunks(bytes(settings.max_file_bytes + 1)), headers=student.headers)
+    assert over.status_code == 413 and over.json()["max_bytes"] == settings.max_file_bytes
