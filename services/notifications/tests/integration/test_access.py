@@ -86,3 +86,18 @@ async def test_messages_are_not_shown_when_viewing_as_the_student(api: httpx.Asy
     viewing = issuer.headers("stu", {SCHOOL: [Role.STUDENT]}, read_only=True, actor="supervisor-1")
     assert (await api.get(f"/v1/schools/{SCHOOL}/messages", headers=viewing)).status_code == 403
     assert (await api.get(f"/v1/schools/{SCHOOL}/notifications", headers=viewing)).status_code == 200
+
+
+async def test_every_route_declares_the_model_it_answers_with(api: httpx.AsyncClient) -> None:
+    """The OpenAPI states what comes back: each JSON success answer refers to a named schema."""
+    spec = (await api.get("/openapi.json")).json()
+    checked = 0
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            ok = next(v for k, v in operation["responses"].items() if k.startswith("2"))
+            schema = ok["content"]["application/json"]["schema"]
+            assert "$ref" in schema or "$ref" in schema.get("items", {}), (method, path, schema)
+            checked += 1
+    assert checked >= 15  # notifications, messages, threads, preferences, delivery log

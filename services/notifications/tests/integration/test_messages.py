@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -215,3 +216,25 @@ async def test_an_archived_student_is_out_of_reach(klas: Class, api: httpx.Async
     refused = await api.post(f"{base}/messages", headers=klas.h_supervisor,
                              json={"recipient_ids": [klas.student], "subject": "Hoi", "body": "x"})
     assert refused.status_code == 403 and refused.json()["recipients_outside_reach"] == [klas.student]
+
+
+async def test_control_characters_are_refused_and_nothing_personal_is_logged(
+    klas: Class, api: httpx.AsyncClient, sink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One bad value never reaches the store; names, addresses and message text never reach a log line."""
+    caplog.set_level(logging.DEBUG)
+    base = f"/v1/schools/{klas.school}/messages"
+    for field, fields in [("subject", {"subject": "Vraag\x0e", "body": "x"}),
+                          ("body", {"subject": "Vraag", "body": "tekst\x00"}),
+                          ("thread_id", {"subject": "Vraag", "body": "x", "thread_id": "t\x1b[2J"})]:
+        refused = await api.post(base, json={"recipient_ids": [klas.supervisor], **fields}, headers=klas.h_student)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field, refused.text
+    text = "Regel een\nRegel twee\tmet een tab"
+    sent = await api.post(base, json={"recipient_ids": [klas.supervisor], "subject": "Vraag over mijn PvB",
+                                      "body": text}, headers=klas.h_student)
+    assert sent.status_code == 201 and sent.json()["body"] == text  # line breaks and tabs are text
+    await sink.wait_for(klas.supervisor_mail)
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)  # message and extra fields
+    assert {"notifications.delivery", "httpx"} <= {r.name for r in caplog.records}  # the service logged here
+    for personal in ("Sanne", "Piet", klas.student_mail, klas.supervisor_mail, "Vraag over mijn PvB", "Regel een"):
+        assert personal not in logged, personal
