@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.values import refuse_line_breaks
 from evidence import service, tus
 from evidence.deps import S3, Anyone, Config, Uploader
-from evidence.edge import body_chunks, keep
+from evidence.edge import body_chunks, finish_upload
 from evidence.models import Target, parse_tus_metadata, safe_filename
 from kit.auth import Principal, Role
 from kit.deps import Database, Mongo, ServiceOutbox
@@ -121,19 +120,7 @@ async def tus_patch(principal: Anyone, _: Speaks, request: Request, school_id: s
     headers = tus.tus_headers(**{"Upload-Offset": str(offset),
                                  "Upload-Expires": tus.expires_header(upload["expires_at"])})
     if finished is not None:
-        stored = await tus.assemble(s3, settings, finished)
-
-        async def work(session: AsyncClientSession) -> dict[str, Any]:
-            file = await service.register(db, session, outbox, target=tus.target_of(finished), stored=stored,
-                                          by=principal.subject)
-            await tus.mark_completed(db, session, upload_id)
-            return file
-
-        try:
-            file = await keep(mongo, s3, settings, stored, work)
-        except BaseException:
-            await tus.mark_refused(db, upload_id)
-            raise
+        file = await finish_upload(mongo, db, s3, settings, outbox, upload=finished, by=principal.subject)
         headers["X-File-Id"] = file["_id"]
     return Response(status_code=204, headers=headers)
 

@@ -16,7 +16,7 @@ from minio import Minio
 from pymongo.asynchronous.client_session import AsyncClientSession
 from starlette.requests import ClientDisconnect
 
-from evidence import service
+from evidence import service, tus
 from evidence.deps import Config
 from evidence.models import IncomingFile, Interrupted, Stored, Target, safe_filename
 from evidence.settings import EvidenceSettings
@@ -109,3 +109,21 @@ async def receive(mongo: Client, db: Db, s3: Minio, settings: EvidenceSettings, 
         return await service.register(db, session, outbox, target=target, stored=stored, by=by)
 
     return dict(await keep(mongo, s3, settings, stored, work))
+
+
+async def finish_upload(mongo: Client, db: Db, s3: Minio, settings: EvidenceSettings, outbox: Outbox, *,
+                        upload: dict[str, Any], by: str) -> dict[str, Any]:
+    """Join a resumable upload's parts and register the file (the upload marked completed in the same
+    transaction); a refused upload is marked refused and its bytes go."""
+    stored = await tus.assemble(s3, settings, upload)
+
+    async def work(session: AsyncClientSession) -> dict[str, Any]:
+        file = await service.register(db, session, outbox, target=tus.target_of(upload), stored=stored, by=by)
+        await tus.mark_completed(db, session, upload["_id"])
+        return file
+
+    try:
+        return dict(await keep(mongo, s3, settings, stored, work))
+    except BaseException:
+        await tus.mark_refused(db, upload["_id"])
+        raise
