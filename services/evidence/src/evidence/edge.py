@@ -113,8 +113,7 @@ async def receive(mongo: Client, db: Db, s3: Minio, settings: EvidenceSettings, 
 
 async def finish_upload(mongo: Client, db: Db, s3: Minio, settings: EvidenceSettings, outbox: Outbox, *,
                         upload: dict[str, Any], by: str) -> dict[str, Any]:
-    """Join a resumable upload's parts and register the file (the upload marked completed in the same
-    transaction); a refused upload is marked refused and its bytes go."""
+    """Join a finished tus upload's parts and register the file with the upload completed; refused: bytes go."""
     stored = await tus.assemble(s3, settings, upload)
 
     async def work(session: AsyncClientSession) -> dict[str, Any]:

@@ -117,8 +117,7 @@ def parse_checksum(header: str | None) -> tuple[Any, bytes] | None:
 
 async def get_own(db: Db, school_id: str, upload_id: str, principal: Principal, *,
                   completed_too: bool = False) -> dict[str, Any]:
-    """An upload of the caller that can still receive bytes, or with completed_too also one that finished
-    (until it expires); 404 unknown, 410 gone."""
+    """The caller's upload while open (with completed_too: also finished, until it expires); 404 or 410 else."""
     upload = await repo.get_upload(db, school_id, upload_id)
     if upload is None or upload["created_by"] != principal.subject:
         raise Problem(404, "not_found", detail="No such upload.")

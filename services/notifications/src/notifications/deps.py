@@ -17,8 +17,7 @@ Config = Annotated[NotificationsSettings, Depends(app_state("settings"))]
 
 
 def person_in_school(*roles: Role, private: bool = False) -> Callable[..., Any]:
-    """A person (not an API client) holding one of the roles in the path's school; with private, not someone
-    viewing as the student (messages are private correspondence)."""
+    """A person with one of the roles in the path's school; private: not while viewing as the student."""
     in_school = require_roles(*roles)
 
     async def dependency(principal: Principal = Depends(in_school)) -> Principal:
