@@ -10,11 +10,9 @@ from contracts.values import refuse_line_breaks
 from evidence import service, tus
 from evidence.deps import S3, Anyone, Config, Uploader
 from evidence.edge import body_chunks, finish_upload
-from evidence.models import Target, parse_tus_metadata, safe_filename
-from kit.auth import Principal, Role
+from evidence.models import parse_tus_metadata, safe_filename
 from kit.deps import Database, Mongo, ServiceOutbox
 from kit.errors import Problem, field_error
-from kit.mongo import Db
 
 router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"])
 
@@ -39,19 +37,6 @@ def creation_metadata(header: str) -> dict[str, str]:
         raise Problem(400, "bad_request", detail="Upload-Metadata is malformed.",
                       errors=[field_error("Upload-Metadata", str(exc))]) from exc
     return meta
-
-
-async def creation_target(db: Db, principal: Principal, school_id: str, meta: dict[str, str]) -> Target:
-    """What a tus upload is for, from its metadata and the caller's roles."""
-    roles = principal.roles_in(school_id)
-    if "attempt_id" in meta and Role.STUDENT in roles:
-        return await service.evidence_target(db, principal, school_id, meta["attempt_id"], meta.get("replaces"))
-    if "assignment_id" in meta and Role.SCHOOL_SUPERVISOR in roles:
-        return await service.attachment_target(db, principal, school_id, meta["assignment_id"])
-    if "roles" in meta and Role.SCHOOL_ADMIN in roles:
-        wanted = [r.strip() for r in meta["roles"].split(",") if r.strip()]
-        return await service.library_target(db, school_id, wanted, meta.get("replaces"))
-    raise Problem(403, "forbidden", detail="Name attempt_id, assignment_id or roles that your role may upload to.")
 
 
 @router.options("", status_code=204, response_class=Response,
@@ -80,7 +65,7 @@ async def tus_create(principal: Uploader, _: Speaks, request: Request, school_id
     if int(raw_length) > settings.max_file_bytes:
         raise service.too_large(settings.max_file_bytes)
     meta = creation_metadata(request.headers.get("upload-metadata", ""))
-    target = await creation_target(db, principal, school_id, meta)
+    target = await service.resumable_target(db, principal, school_id, meta)
     upload = await tus.create(db, settings, target=target, filename=safe_filename(meta.get("filename")),
                               length=int(raw_length), principal=principal)
     location = f"{request.scope.get('root_path', '')}/v1/schools/{school_id}/uploads/{upload['_id']}"

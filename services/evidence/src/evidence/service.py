@@ -154,6 +154,19 @@ async def library_target(db: Db, school_id: str, roles: list[str], replaces: str
     return Target("library", school_id, roles=sorted(set(roles)), replaces=replaces)
 
 
+async def resumable_target(db: Db, principal: Principal, school_id: str, meta: dict[str, str]) -> Target:
+    """What a resumable upload is for, from its metadata (one of attempt_id, assignment_id, roles) and roles."""
+    roles = principal.roles_in(school_id)
+    if "attempt_id" in meta and Role.STUDENT in roles:
+        return await evidence_target(db, principal, school_id, meta["attempt_id"], meta.get("replaces"))
+    if "assignment_id" in meta and Role.SCHOOL_SUPERVISOR in roles:
+        return await attachment_target(db, principal, school_id, meta["assignment_id"])
+    if "roles" in meta and Role.SCHOOL_ADMIN in roles:
+        wanted = [r.strip() for r in meta["roles"].split(",") if r.strip()]
+        return await library_target(db, school_id, wanted, meta.get("replaces"))
+    raise Problem(403, "forbidden", detail="Name attempt_id, assignment_id or roles that your role may upload to.")
+
+
 # --- storing ---------------------------------------------------------------------------------------------
 
 async def store(s3: Minio, settings: EvidenceSettings, *, target: Target, upload: IncomingFile,
