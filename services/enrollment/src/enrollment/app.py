@@ -2,14 +2,14 @@
 
 from fastapi import FastAPI
 
-from enrollment import api, api_imports
-from enrollment.repository import ensure_indexes
+from enrollment import api, api_groups, api_imports, api_programmes
+from enrollment.repository import prepare
 from enrollment.settings import EnrollmentSettings
 from kit.app import create_service_app
 
 
-async def _indexes(app: FastAPI) -> None:
-    await ensure_indexes(app.state.db)
+async def _prepare(app: FastAPI) -> None:
+    await prepare(app.state.db)
 
 
 def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
@@ -20,7 +20,7 @@ def create_app(settings: EnrollmentSettings | None = None) -> FastAPI:
         title="Enrollment",
         description="Programmes enabled per school, students, groups, person-student links, import and export.",
         # The import routes come first: /students/{id} must not swallow their paths.
-        routers=[api_imports.router, api.router],
-        startup=[_indexes],
+        routers=[api_imports.router, api.router, api_groups.router, api_programmes.router],
+        startup=[_prepare],
         body_limit_exempt=api_imports.is_upload,
     )

@@ -13,9 +13,10 @@ from typing import IO, Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
-from enrollment.models import IMPORT_FIELDS, neutralise
+from enrollment.import_rules import IMPORT_FIELDS
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _BINARY_MAGIC = (b"%PDF", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"Rar!", b"7z")
@@ -116,27 +117,36 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def write_xlsx(headers: list[str], rows: Iterable[list[Any]], out: IO[bytes]) -> None:
-    """Write a one-sheet workbook, every text cell neutralised against formula injection."""
+def sheet_text(value: str) -> str:
+    """Text a sheet can hold: characters XML 1.0 forbids (control characters) become U+FFFD."""
+    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+
+
+def write_xlsx(headers: list[str], rows: Iterable[list[Any]], out: IO[bytes], title: str = "Studenten") -> None:
+    """Write a one-sheet workbook; every text is a text cell, which no spreadsheet runs as a formula."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Studenten")
+    sheet = workbook.create_sheet(title)
     sheet.append(headers)
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value=neutralise(value))
             if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
+                # A typed text cell is shown as entered ("=1+1" stays text); no quote prefix needed.
+                cell = WriteOnlyCell(sheet, value=None)
+                cell.value = sheet_text(value)
+                cell.data_type = "s"
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
             cells.append(cell)
         sheet.append(cells)
     workbook.save(out)
 
 
 EXAMPLE_ROWS = [
-    ["100234", "Sanne", "de Vries", "sanne.devries@student.example.nl", "V", "14-03-2006", "25604", "VIG3-2024A",
-     "", "", ""],
-    ["100235", "Mohammed", "El Amrani", "m.elamrani@student.example.nl", "M", "2-9-2005", "25604", "VIG3-2024A",
-     "", "", ""],
+    ["100234", "Sanne", "de Vries", "sanne.devries@student.example.nl", "V", "14-03-2006", "25604", "2024",
+     "VIG3-2024A", "klas", "", "", ""],
+    ["100235", "Mohammed", "El Amrani", "m.elamrani@student.example.nl", "M", "2-9-2005", "25604", "2024",
+     "VIG3-2024A", "klas", "", "", ""],
 ]
 
 

@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from enrollment.models import SEARCH_VERSION, fold, search_terms
+from kit.auth import Principal, Role
+from kit.clock import now
 from kit.mongo import Db
 
 Doc = dict[str, Any]
 Session = AsyncClientSession | None
 
 
-def now() -> datetime:
-    """The current time (UTC)."""
-    return datetime.now(UTC)
+LEGACY_INDEXES = [("students", name) for name in ("archived", "programme_ids", "group_ids", "terms", "viewers")] + [
+    ("groups", "listed"), ("imports", "school")]
+
+
+async def prepare(db: Db) -> None:
+    """Indexes, then the search field of students stored before it changed (idempotent; API and worker run it)."""
+    await ensure_indexes(db)
+    await refresh_search_fields(db)
 
 
 async def ensure_indexes(db: Db) -> None:
@@ -28,17 +35,23 @@ async def ensure_indexes(db: Db) -> None:
     await db.school_programmes.create_index([("school_id", ASCENDING), ("programme_id", ASCENDING)],
                                             name="school_programme", unique=True)
     # Few indexes on students: each costs every imported row a write on the Python-speed stand-in.
-    # viewer_ids (linked people and the student's own account) serves every non-admin visibility query.
+    # Lists are sorted by student code; viewer_ids (linked people and the student's own account) serves every
+    # non-admin visibility query.
     students = db.students
     await students.create_index([("school_id", ASCENDING), ("student_code", ASCENDING)], name="code", unique=True)
     for name in ("archived", "programme_ids", "group_ids", "terms"):
-        await students.create_index([("school_id", ASCENDING), (name, ASCENDING), ("_id", ASCENDING)], name=name)
-    await students.create_index([("viewer_ids", ASCENDING), ("school_id", ASCENDING), ("_id", ASCENDING)],
-                                name="viewers")
+        await students.create_index([("school_id", ASCENDING), (name, ASCENDING), ("student_code", ASCENDING)],
+                                    name=f"{name}_by_code")
+    await students.create_index([("viewer_ids", ASCENDING), ("school_id", ASCENDING), ("student_code", ASCENDING)],
+                                name="viewers_by_code")
     await db.groups.create_index([("school_id", ASCENDING), ("name", ASCENDING)], name="name", unique=True)
-    await db.groups.create_index([("school_id", ASCENDING), ("archived", ASCENDING), ("_id", ASCENDING)],
-                                 name="listed")
-    await db.imports.create_index([("school_id", ASCENDING), ("_id", DESCENDING)], name="school")
+    await db.groups.create_index([("school_id", ASCENDING), ("archived", ASCENDING), ("name", ASCENDING)],
+                                 name="listed_by_name")
+    await db.imports.create_index([("school_id", ASCENDING), ("created_at", DESCENDING)], name="school_recent")
+    # Indexes of the time-sorted ids before kit.ids: dropped so that imports stop paying for them.
+    for collection, name in LEGACY_INDEXES:
+        if name in await db[collection].index_information():
+            await db[collection].drop_index(name)
     await db.imports.create_index([("status", ASCENDING)], name="status")
     await db.import_files.create_index([("job_id", ASCENDING), ("n", ASCENDING)], name="job")
     await db.import_blocks.create_index([("job_id", ASCENDING), ("n", ASCENDING)], name="job")
@@ -146,23 +159,75 @@ async def programmes_by_id(db: Db, ids: Iterable[str]) -> dict[str, Doc]:
     return {p["_id"]: p async for p in db.programmes.find({"_id": {"$in": list(set(ids))}})}
 
 
+# --- students: who may read which -----------------------------------------------------------------
+
+def visible(principal: Principal, school_id: str, *, archived: bool | None) -> Doc | None:
+    """The filter of the students a caller may read in a school, or None when they may read none.
+
+    Admins read everything (archived=None: archived or not); the exam board the school's current students;
+    supervisors, assessors and workplace trainers their linked students; a student their own record.
+    """
+    roles = principal.roles_in(school_id)
+    me = principal.subject
+    if Role.SCHOOL_ADMIN in roles:
+        return {"school_id": school_id} if archived is None else {"school_id": school_id, "archived": archived}
+    if archived:
+        return None
+    if Role.EXAM_BOARD in roles:
+        return {"school_id": school_id, "archived": False}
+    scopes: list[Doc] = []
+    for role, field in ((Role.SCHOOL_SUPERVISOR, "supervisor_ids"), (Role.ASSESSOR, "assessor_ids"),
+                        (Role.WORKPLACE_TRAINER, "trainer_ids"), (Role.STUDENT, "user_id")):
+        if role in roles:
+            scopes.append({field: me})
+    if not scopes:
+        return None
+    # Every scope involves the caller, so viewer_ids (indexed) narrows the query first.
+    return {"school_id": school_id, "archived": False, "viewer_ids": me, "$or": scopes}
+
+
+def student_search(principal: Principal, school_id: str, *, archived: bool = False, programme_id: str | None = None,
+                   group_id: str | None = None, linked_user_id: str | None = None,
+                   q: str | None = None) -> Doc | None:
+    """The filter of a student list or export: what the caller may read, narrowed; None when nothing."""
+    query = visible(principal, school_id, archived=archived)
+    if query is None:
+        return None
+    if programme_id:
+        query["programme_ids"] = programme_id
+    if group_id:
+        query["group_ids"] = group_id
+    if linked_user_id:
+        query["linked_user_ids"] = linked_user_id
+        query.setdefault("viewer_ids", linked_user_id)
+    term = fold(q) if q else ""
+    if term:
+        # $elemMatch: both bounds must hold for the same term of the array
+        query["terms"] = {"$elemMatch": {"$gte": term, "$lt": term + "\uffff"}}
+    return query
+
+
+async def visible_student(db: Db, principal: Principal, school_id: str, student_id: str,
+                          session: Session = None) -> Doc | None:
+    """One student, when the caller may read it."""
+    query = visible(principal, school_id, archived=None)
+    if query is None:
+        return None
+    return await db.students.find_one({**query, "_id": student_id}, session=session)
+
+
 # --- students -------------------------------------------------------------------------------------
 
 async def find_students(db: Db, query: Doc, *, after: str | None, limit: int) -> list[Doc]:
-    """One page of students (by _id, which grows with creation)."""
+    """One page of a school's students by student code (after: the last code of the previous page)."""
     if after:
-        query = {**query, "_id": {"$gt": after}}
-    return await db.students.find(query).sort("_id", ASCENDING).limit(limit).to_list()
+        query = {**query, "student_code": {"$gt": after}}
+    return await db.students.find(query).sort("student_code", ASCENDING).limit(limit).to_list()
 
 
 def iter_students(db: Db, query: Doc) -> Any:
-    """Every student matching, in creation order (a cursor, for exports)."""
-    return db.students.find(query).sort("_id", ASCENDING)
-
-
-async def get_student(db: Db, school_id: str, student_id: str, session: Session = None) -> Doc | None:
-    """One student of a school."""
-    return await db.students.find_one({"_id": student_id, "school_id": school_id}, session=session)
+    """Every student matching, by student code (a cursor, for exports)."""
+    return db.students.find(query).sort("student_code", ASCENDING)
 
 
 async def students_by_ids(db: Db, school_id: str, ids: list[str], session: Session) -> list[Doc]:
@@ -194,11 +259,39 @@ async def replace_students(db: Db, docs: list[Doc], session: Session) -> None:
 
 
 async def linked_students(db: Db, user_id: str, *, after: str | None, limit: int) -> list[Doc]:
-    """Current students of any school a user is linked to."""
+    """Current students of any school a user is linked to, by school and student code.
+
+    after: the previous page's last "<school id>/<student code>" (school ids hold no slash).
+    """
     query: Doc = {"viewer_ids": user_id, "linked_user_ids": user_id, "archived": False}
-    if after:
-        query["_id"] = {"$gt": after}
-    return await db.students.find(query).sort("_id", ASCENDING).limit(limit).to_list()
+    if after and "/" in after:
+        school_id, code = after.split("/", 1)
+        query["$or"] = [{"school_id": {"$gt": school_id}}, {"school_id": school_id, "student_code": {"$gt": code}}]
+    order = [("school_id", ASCENDING), ("student_code", ASCENDING)]
+    return await db.students.find(query).sort(order).limit(limit).to_list()
+
+
+async def refresh_search_fields(db: Db, batch: int = 500) -> int:
+    """Recompute the search terms of students stored before the current search version; how many changed."""
+    changed = 0
+    stale = {"search_v": {"$ne": SEARCH_VERSION}}
+    fields = {"student_code": 1, "first_name": 1, "last_name": 1}
+    while docs := await db.students.find(stale, fields).limit(batch).to_list():
+        await db.students.bulk_write([UpdateOne({"_id": d["_id"]}, {"$set": {
+            "terms": search_terms(d["student_code"], d["first_name"], d["last_name"]), "search_v": SEARCH_VERSION,
+        }}) for d in docs])
+        changed += len(docs)
+    return changed
+
+
+async def user_names(db: Db, user_ids: Iterable[str]) -> dict[str, str]:
+    """user id -> display name, for the users identity told us about."""
+    ids = list(set(user_ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(ids), 1000):
+        async for user in db.users.find({"_id": {"$in": ids[start:start + 1000]}}, {"display_name": 1}):
+            names[user["_id"]] = user.get("display_name") or user["_id"]
+    return names
 
 
 # --- groups ---------------------------------------------------------------------------------------
@@ -219,11 +312,11 @@ async def groups_by_name(db: Db, school_id: str, session: Session = None) -> dic
 
 
 async def list_groups(db: Db, school_id: str, archived: bool, after: str | None, limit: int) -> list[Doc]:
-    """One page of a school's groups."""
+    """One page of a school's groups by name (after: the last name of the previous page)."""
     query: Doc = {"school_id": school_id, "archived": archived}
     if after:
-        query["_id"] = {"$gt": after}
-    return await db.groups.find(query).sort("_id", ASCENDING).limit(limit).to_list()
+        query["name"] = {"$gt": after}
+    return await db.groups.find(query).sort("name", ASCENDING).limit(limit).to_list()
 
 
 async def update_group(db: Db, school_id: str, group_id: str, changes: Doc, session: Session) -> Doc | None:
@@ -278,7 +371,7 @@ async def set_block_results(db: Db, job_id: str, n: int, results: list[Doc], ses
 async def list_jobs(db: Db, school_id: str, limit: int) -> list[Doc]:
     """A school's latest import jobs."""
     return await db.imports.find({"school_id": school_id}, {"suggested_mapping": 0}).sort(
-        "_id", DESCENDING).limit(limit).to_list()
+        "created_at", DESCENDING).limit(limit).to_list()
 
 
 async def stopped_commits(db: Db) -> list[Doc]:

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 from contracts import events_topic
 from enrollment.handlers import handlers
-from enrollment.imports import resume_stopped
-from enrollment.repository import ensure_indexes
+from enrollment.import_commit import resume_stopped
+from enrollment.repository import prepare
 from enrollment.settings import EnrollmentSettings
 from kit.mongo import Db
 from kit.worker import ConsumerSpec
@@ -24,7 +24,7 @@ def resume_imports(settings: EnrollmentSettings) -> Callable[[Db], Awaitable[Non
     async def hook(db: Db) -> None:
         async def run() -> None:
             try:
-                resumed = await resume_stopped(db, db.client, settings.import_lease_s)
+                resumed = await resume_stopped(db, db.client, lease_s=settings.import_lease_s)
                 if resumed:
                     log.info("stopped imports resumed", extra={"count": resumed})
             except Exception as exc:  # the next start tries again; a caller may also commit again
@@ -40,7 +40,7 @@ def resume_imports(settings: EnrollmentSettings) -> Callable[[Db], Awaitable[Non
 def main() -> None:
     """Entry point of the enrollment worker process."""
     settings = EnrollmentSettings()
-    run_worker(settings, consumers=CONSUMERS, startup=[ensure_indexes, resume_imports(settings)])
+    run_worker(settings, consumers=CONSUMERS, startup=[prepare, resume_imports(settings)])
 
 
 if __name__ == "__main__":

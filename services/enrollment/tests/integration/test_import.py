@@ -7,7 +7,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from enrollment import imports
+from enrollment import import_commit, imports
 from kit.auth import Role
 
 from .conftest import OTHER, SCHOOL, Env
@@ -57,7 +57,7 @@ async def test_a_semicolon_windows_1252_file_imports_good_rows_and_reports_bad_o
                            headers=env.admin)
     assert r.status_code == 200, r.text
     r = await env.http.post(f"/v1/schools/{SCHOOL}/imports/{job['id']}/preview", headers=env.admin)
-    assert r.json()["preview"] == {"valid": 3, "invalid": 3, "create": 3, "update": 0}
+    assert r.json()["preview"] == {"valid": 3, "invalid": 3, "create": 3, "update": 0, "unchanged": 0}
     r = await env.http.get(f"/v1/schools/{SCHOOL}/imports/{job['id']}/rows?status=invalid", headers=env.admin)
     bad = {item["row"]: {(x["field"], x["code"]) for x in item["reasons"]} for item in r.json()["items"]}
     assert bad == {
@@ -173,7 +173,7 @@ async def stop_commit_halfway(env: Env, monkeypatch) -> dict:
     job = await run_steps(env, csv_file(rows))
     await env.http.post(f"/v1/schools/{SCHOOL}/imports/{job['id']}/preview", headers=env.admin)
 
-    real = imports._commit_block
+    real = import_commit._commit_block
     calls = 0
 
     async def crash_on_second_block(*args, **kwargs):
@@ -184,15 +184,15 @@ async def stop_commit_halfway(env: Env, monkeypatch) -> dict:
             raise ConnectionError("the process died mid-transaction")
         return result
 
-    monkeypatch.setattr(imports, "_commit_block", crash_on_second_block)
+    monkeypatch.setattr(import_commit, "_commit_block", crash_on_second_block)
     with pytest.raises(ConnectionError):
-        await imports.commit(env.db, env.client, SCHOOL, job["id"], lease_s=0)
+        await import_commit.commit(env.db, env.client, school_id=SCHOOL, job_id=job["id"], lease_s=0)
     stopped = await env.db.imports.find_one({"_id": job["id"]})
     assert stopped["status"] == "committing" and stopped["committed_blocks"] == 1
     assert await env.db.students.count_documents({}) == 2  # the second block rolled back entirely
     assert len(await env.events("enrollment.student_created")) == 2
 
-    monkeypatch.setattr(imports, "_commit_block", real)
+    monkeypatch.setattr(import_commit, "_commit_block", real)
     return job
 
 
@@ -207,19 +207,19 @@ async def test_a_commit_stopped_halfway_resumes_without_duplicates(env: Env, mon
 
 async def test_the_worker_finishes_a_stopped_commit_by_itself(env: Env, monkeypatch) -> None:
     job = await stop_commit_halfway(env, monkeypatch)
-    assert await imports.resume_stopped(env.db, env.client, lease_s=30) == 1
+    assert await import_commit.resume_stopped(env.db, env.client, lease_s=30) == 1
     done = await env.db.imports.find_one({"_id": job["id"]})
     assert done["status"] == "committed" and done["result"]["created"] == 7
     assert await env.db.students.count_documents({}) == 7
     assert len(await env.events("enrollment.student_created")) == 7
-    assert await imports.resume_stopped(env.db, env.client, lease_s=30) == 0
+    assert await import_commit.resume_stopped(env.db, env.client, lease_s=30) == 0
 
 
 async def test_an_example_file_can_be_downloaded_and_imported(env: Env) -> None:
     r = await env.http.get(f"/v1/schools/{SCHOOL}/imports/example.xlsx", headers=env.admin)
     assert r.status_code == 200
     job = await run_steps(env, r.content)
-    assert len(job["mapping"]) == 11
+    assert len(job["mapping"]) == 13  # every field, the student's cohort and the group category included
     r = await env.http.get(f"/v1/schools/{SCHOOL}/imports/example.csv", headers=env.admin)
     assert r.content.startswith(b"\xef\xbb\xbfStudentnummer;")
 

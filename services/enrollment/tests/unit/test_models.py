@@ -4,9 +4,11 @@ import io
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 
-from enrollment.files import UnsupportedFile, detect, read_rows
-from enrollment.models import neutralise, parse_date, suggest_gender, suggest_mapping
+from enrollment.files import UnsupportedFile, detect, read_rows, write_xlsx
+from enrollment.import_rules import parse_date, suggest_gender, suggest_mapping
+from enrollment.models import fold, search_terms
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -36,13 +38,26 @@ def test_gender_values() -> None:
         "male", "female", "female", "other", "male", None]
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+31", "-2", "@SUM(A1)", "\t=x"])
-def test_formulas_are_neutralised(value: str) -> None:
-    assert neutralise(value) == "'" + value
+@pytest.mark.parametrize("value", ["=1+1", "+31", "-2", "@SUM(A1)", "=HYPERLINK(\"http://x\")"])
+def test_formulas_are_stored_as_text_cells_reading_as_entered(value: str) -> None:
+    out = io.BytesIO()
+    write_xlsx(["Naam", "Getal"], [[value, 5]], out)
+    sheet = load_workbook(io.BytesIO(out.getvalue())).active
+    cell = sheet.cell(row=2, column=1)
+    assert (cell.value, cell.data_type) == (value, "s")  # text, never a formula, and no apostrophe added
+    assert sheet.cell(row=2, column=2).value == 5
 
 
-def test_plain_values_stay() -> None:
-    assert neutralise("Jansen") == "Jansen" and neutralise(5) == 5
+def test_control_characters_a_sheet_cannot_hold_do_not_break_the_sheet() -> None:
+    out = io.BytesIO()
+    write_xlsx(["Naam"], [["An\x0ena"], ["Bo\x00b"]], out)
+    rows = list(load_workbook(io.BytesIO(out.getvalue())).active.iter_rows(values_only=True))
+    assert rows[1:] == [("An\ufffdna",), ("Bo\ufffdb",)]
+
+
+def test_search_folds_accents_and_case() -> None:
+    assert fold("Çelik") == "celik" and fold("ZOË Müller") == "zoe muller"
+    assert search_terms("A-12", "Zoë", "Çelik") == ["a-12", "celik", "zoe"]
 
 
 def test_windows_1252_semicolons_are_detected() -> None:

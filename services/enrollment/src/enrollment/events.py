@@ -1,0 +1,80 @@
+"""Enrollment's events: the one outbox of the service and the event of each change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from contracts import Event
+from contracts.enrollment import (
+    GroupChangedV1,
+    GroupMembersChangedV1,
+    PersonLinkedV1,
+    PersonUnlinkedV1,
+    StudentCreatedV1,
+    StudentUpdatedV1,
+)
+from kit.mongo import Db
+from kit.outbox import Outbox
+
+SERVICE = "enrollment"
+Doc = dict[str, Any]
+Staged = list[tuple[Event, str, str | None]]
+
+
+_outboxes: dict[int, tuple[Db, Outbox]] = {}
+
+
+def outbox(db: Db) -> Outbox:
+    """The service's outbox on a database object, built once for it."""
+    # Keyed by identity: databases of two clients compare equal, but a session works with its own client only.
+    held = _outboxes.get(id(db))
+    if held is None or held[0] is not db:
+        held = _outboxes[id(db)] = (db, Outbox(db, SERVICE))
+    return held[1]
+
+
+async def stage(db: Db, session: AsyncClientSession, events: Staged) -> None:
+    """Stage events in the caller's transaction, in one batch."""
+    if events:
+        await outbox(db).stage_many(session, events)
+
+
+def created(doc: Doc, invite: bool, language: str) -> tuple[Event, str, str | None]:
+    """StudentCreatedV1 for a new student (identity creates or links the account from it)."""
+    return (StudentCreatedV1(
+        student_id=doc["_id"], school_id=doc["school_id"], student_code=doc["student_code"],
+        first_name=doc["first_name"], last_name=doc["last_name"], email=doc["email"],
+        programme_ids=doc["programme_ids"], invite=invite, language=language,
+    ), doc["_id"], doc["school_id"])
+
+
+def updated(doc: Doc) -> tuple[Event, str, str | None]:
+    """StudentUpdatedV1 carrying the student's full current state."""
+    return (StudentUpdatedV1(
+        student_id=doc["_id"], school_id=doc["school_id"], student_code=doc["student_code"],
+        first_name=doc["first_name"], last_name=doc["last_name"], email=doc["email"],
+        programme_ids=doc["programme_ids"], archived=doc["archived"], active=doc["active"],
+    ), doc["_id"], doc["school_id"])
+
+
+def link(doc: Doc, user_id: str, relation: str, linked: bool) -> tuple[Event, str, str | None]:
+    """PersonLinkedV1 or PersonUnlinkedV1."""
+    cls = PersonLinkedV1 if linked else PersonUnlinkedV1
+    return (cls(student_id=doc["_id"], school_id=doc["school_id"], user_id=user_id, relation=relation),
+            doc["_id"], doc["school_id"])
+
+
+def group(doc: Doc) -> tuple[Event, str, str | None]:
+    """GroupChangedV1 with the group's full state."""
+    return (GroupChangedV1(group_id=doc["_id"], school_id=doc["school_id"], name=doc["name"],
+                           category=doc.get("category"), description=doc.get("description"),
+                           archived=doc["archived"]), doc["_id"], doc["school_id"])
+
+
+def members(school_id: str, group_id: str, added: list[str], removed: list[str] | None = None,
+            ) -> tuple[Event, str, str | None]:
+    """GroupMembersChangedV1."""
+    return (GroupMembersChangedV1(group_id=group_id, school_id=school_id, added=added, removed=removed or []),
+            group_id, school_id)

@@ -1,0 +1,40 @@
+"""The Excel export of a student list: the students the caller may read, in the sheet's language."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import IO, Any
+
+from anyio import to_thread
+
+from enrollment import repository as repo
+from enrollment.files import write_xlsx
+from enrollment.models import EXPORT_HEADERS, GENDER_LABELS, RELATION_FIELDS, SHEET_NAMES, YES_NO, programme_label
+from kit.mongo import Db
+
+Doc = dict[str, Any]
+PEOPLE = tuple(RELATION_FIELDS.values())  # supervisors, assessors, workplace trainers: one column each
+
+
+async def export_students(db: Db, *, school_id: str, query: Doc, language: str) -> IO[bytes]:
+    """The students matching a visibility query as an .xlsx in a spooled file, positioned at its start."""
+    programmes = {p["_id"]: p for p in await repo.list_programmes(db, None)}
+    groups = {g["_id"]: g["name"] for g in (await repo.groups_by_name(db, school_id)).values()}
+    students = [d async for d in repo.iter_students(db, query)]
+    names = await repo.user_names(db, {uid for d in students for f in PEOPLE for uid in d.get(f, [])})
+    yes, no = YES_NO[language]
+    genders = GENDER_LABELS[language]
+    rows: list[list[Any]] = []
+    for d in students:
+        rows.append([
+            d["student_code"], d["first_name"], d["last_name"], d["email"],
+            genders.get(d.get("gender") or "", ""), d.get("date_of_birth") or "", d.get("start_year") or "",
+            ", ".join(programme_label(programmes[p]) for p in d["programme_ids"] if p in programmes),
+            ", ".join(groups.get(g, g) for g in d["group_ids"]),
+            *(", ".join(names.get(uid, uid) for uid in d.get(f, [])) for f in PEOPLE),
+            yes if d["active"] else no, yes if d["archived"] else no,
+        ])
+    out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+    await to_thread.run_sync(write_xlsx, EXPORT_HEADERS[language], rows, out, SHEET_NAMES[language])
+    out.seek(0)
+    return out
