@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from enrollment import repository as repo
 from enrollment import service
 from enrollment.export import export_students
 from enrollment.files import XLSX_MEDIA_TYPE
@@ -19,7 +18,7 @@ from enrollment.schemas import BulkIn, BulkOut, LinkIn, StudentIn, StudentOut, S
 from kit.auth import Principal, Role, current_principal, require_roles
 from kit.commands import execute
 from kit.deps import Database
-from kit.errors import Problem, Text, wants_english
+from kit.errors import wants_english
 
 router = APIRouter(tags=["students"])
 Doc = dict[str, Any]
@@ -58,14 +57,6 @@ def _filters(archived: bool = Query(default=False, description="Archived student
 Filters = Annotated[StudentFilters, Depends(_filters)]
 
 
-def _search(who: Principal, school_id: str, filters: StudentFilters) -> Doc:
-    query = repo.student_search(who, school_id, **filters.model_dump())
-    if query is None:
-        raise Problem(403, "forbidden", detail=Text("Uw rollen in deze school staan dit niet toe.",
-                                                    "Your roles in this school do not allow this."))
-    return query
-
-
 @router.post(PATH, status_code=201, summary="Create a student", response_model=StudentOut)
 async def create_student(school_id: str, body: StudentIn, request: Request, who: AdminOrSupervisor,
                          db: Database) -> JSONResponse:
@@ -80,9 +71,8 @@ async def create_student(school_id: str, body: StudentIn, request: Request, who:
 async def list_students(school_id: str, filters: Filters, who: AnyRole, db: Database, cursor: Cursor = None,
                         limit: int = Query(default=50, ge=1, le=200)) -> Doc:
     """The students the caller may see, filtered, by student code, one page at a time (cursor = next_cursor)."""
-    docs = await repo.find_students(db, _search(who, school_id, filters), after=cursor, limit=limit)
-    return {"items": [service.student_out(d) for d in docs],
-            "next_cursor": docs[-1]["student_code"] if len(docs) == limit else None}
+    return await service.list_students(db, principal=who, school_id=school_id, filters=filters.model_dump(),
+                                       after=cursor, limit=limit)
 
 
 @router.get(f"{PATH}/export.xlsx", summary="Export the filtered student list to Excel",
@@ -93,7 +83,7 @@ async def export(school_id: str, request: Request, filters: Filters, who: AnySta
                  ) -> StreamingResponse:
     """The students the caller may see with these filters as .xlsx, with the names of their linked people."""
     lang = language or ("en" if wants_english(request) else "nl")
-    out = await export_students(db, school_id=school_id, query=_search(who, school_id, filters), language=lang)
+    out = await export_students(db, principal=who, school_id=school_id, filters=filters.model_dump(), language=lang)
     name = "students.xlsx" if lang == "en" else "studenten.xlsx"
     return StreamingResponse(_chunks(out), media_type=XLSX_MEDIA_TYPE,
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -111,10 +101,7 @@ async def _chunks(out: IO[bytes]) -> AsyncIterator[bytes]:
 async def my_students(who: Signed, db: Database, cursor: Cursor = None,
                       limit: int = Query(default=50, ge=1, le=200)) -> Doc:
     """The current students of any school the caller is linked to (e.g. a workplace trainer's)."""
-    docs = await repo.linked_students(db, who.subject, after=cursor, limit=limit)
-    last = docs[-1] if len(docs) == limit else None
-    return {"items": [service.student_out(d) for d in docs],
-            "next_cursor": f"{last['school_id']}/{last['student_code']}" if last else None}
+    return await service.my_students(db, principal=who, after=cursor, limit=limit)
 
 
 @router.get(f"{PATH}/{{student_id}}", summary="One student", response_model=StudentOut)

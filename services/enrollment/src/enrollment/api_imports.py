@@ -14,15 +14,13 @@ from pydantic import BaseModel, Field, StringConstraints
 from starlette.types import Scope
 
 from enrollment import import_commit, imports
-from enrollment import repository as repo
 from enrollment.api import Admin
 from enrollment.files import XLSX_MEDIA_TYPE, example_csv, example_xlsx
 from enrollment.import_rules import IMPORT_FIELDS, render_reason
 from enrollment.schemas import Gender, Strict
-from enrollment.service import not_found
 from enrollment.settings import EnrollmentSettings
 from kit.deps import Database, Mongo, app_state
-from kit.errors import Problem, wants_english
+from kit.errors import Problem, Text, wants_english
 
 router = APIRouter(tags=["import"])
 Doc = dict[str, Any]
@@ -136,8 +134,10 @@ class ValuesIn(Strict):
 async def received_file(request: Request, settings: Settings) -> AsyncIterator[IO[bytes]]:
     """The request body in a spooled file (memory first, then disk), refused past the limit; closed after."""
     limit = settings.max_import_bytes
-    too_large = Problem(413, "payload_too_large", detail=f"The file may be at most {limit // (1 << 20)} MB.",
-                        max_bytes=limit)
+    megabytes = limit // (1 << 20)
+    too_large = Problem(413, "payload_too_large", max_bytes=limit,
+                        detail=Text(f"Het bestand mag hoogstens {megabytes} MB zijn.",
+                                    f"The file may be at most {megabytes} MB."))
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large
@@ -193,16 +193,13 @@ async def upload(school_id: str, who: Admin, db: Database, file: Upload,
 @router.get(PATH, summary="Recent import jobs", response_model=JobList)
 async def list_jobs(school_id: str, _: Admin, db: Database, limit: int = Query(default=20, ge=1, le=100)) -> Doc:
     """The school's latest imports, newest first (to resume one)."""
-    return {"items": [imports.job_out(j) for j in await repo.list_jobs(db, school_id, limit)]}
+    return await imports.list_jobs(db, school_id=school_id, limit=limit)
 
 
 @router.get(f"{PATH}/{{job_id}}", summary="An import job and the step it is at", response_model=JobOut)
 async def get_job(school_id: str, job_id: str, _: Admin, db: Database) -> Doc:
     """The job's state: columns, mapping, value maps, preview counts, commit result."""
-    job = await repo.get_job(db, school_id, job_id)
-    if job is None:
-        raise not_found("import")
-    return imports.job_out(job)
+    return await imports.get_job(db, school_id=school_id, job_id=job_id)
 
 
 @router.put(f"{PATH}/{{job_id}}/mapping", summary="Step 2: map columns to fields", response_model=JobOut)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from enrollment import catalog
-from enrollment import repository as repo
 from enrollment.api import Admin, AnyRole, Signed
 from enrollment.schemas import (
     ProgrammeIn,
@@ -37,7 +36,7 @@ async def publish_programme(body: ProgrammeIn, request: Request, _: Operator, db
 async def list_catalog(_: Signed, db: Database,
                        crebo: str | None = Query(default=None, max_length=10)) -> dict[str, Any]:
     """Every published programme (optionally of one crebo)."""
-    return {"items": [catalog.programme_out(p) for p in await repo.list_programmes(db, crebo)]}
+    return await catalog.list_catalog(db, crebo=crebo)
 
 
 @router.put("/v1/schools/{school_id}/programmes/{programme_id}", response_model=SchoolProgrammeOut,

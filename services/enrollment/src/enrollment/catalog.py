@@ -31,6 +31,11 @@ def programme_out(doc: Doc) -> Doc:
     return {"id": doc["_id"], **{k: doc[k] for k in ("crebo", "name", "level", "cohort", "kind")}}
 
 
+async def list_catalog(db: Db, *, crebo: str | None) -> Doc:
+    """Every published programme, optionally of one crebo."""
+    return {"items": [programme_out(p) for p in await repo.list_programmes(db, crebo)]}
+
+
 async def publish_programme(db: Db, session: AsyncClientSession, *, values: Doc) -> Doc:
     """Publish (or correct) a catalog programme for every school."""
     doc = {"_id": programme_id(values["crebo"], values["cohort"]), **values, "updated_at": now()}

@@ -10,14 +10,17 @@ from anyio import to_thread
 from enrollment import repository as repo
 from enrollment.files import write_xlsx
 from enrollment.models import EXPORT_HEADERS, GENDER_LABELS, RELATION_FIELDS, SHEET_NAMES, YES_NO, programme_label
+from enrollment.service import search
+from kit.auth import Principal
 from kit.mongo import Db
 
 Doc = dict[str, Any]
 PEOPLE = tuple(RELATION_FIELDS.values())  # supervisors, assessors, workplace trainers: one column each
 
 
-async def export_students(db: Db, *, school_id: str, query: Doc, language: str) -> IO[bytes]:
-    """The students matching a visibility query as an .xlsx in a spooled file, positioned at its start."""
+async def export_students(db: Db, *, principal: Principal, school_id: str, filters: Doc, language: str) -> IO[bytes]:
+    """The students the caller may read, filtered, as an .xlsx in a spooled file positioned at its start."""
+    query = search(principal, school_id, filters)
     programmes = {p["_id"]: p for p in await repo.list_programmes(db, None)}
     groups = {g["_id"]: g["name"] for g in (await repo.groups_by_name(db, school_id)).values()}
     students = [d async for d in repo.iter_students(db, query)]

@@ -39,10 +39,20 @@ def new_group(school_id: str, name: str, *, category: str | None = None, descrip
 
 async def get_group(db: Db, *, principal: Principal, school_id: str, group_id: str) -> Doc:
     """A group (an archived one only for the admin)."""
-    doc = await repo.get_group(db, school_id, group_id)
-    if doc is None or (doc["archived"] and Role.SCHOOL_ADMIN not in principal.roles_in(school_id)):
+    doc = await repo.visible_group(db, principal, school_id, group_id)
+    if doc is None:
         raise not_found("group")
     return group_out(doc)
+
+
+async def list_groups(db: Db, *, principal: Principal, school_id: str, archived: bool, after: str | None,
+                      limit: int) -> Doc:
+    """One page of the school's groups by name; archived ones only for the school admin."""
+    if archived and Role.SCHOOL_ADMIN not in principal.roles_in(school_id):
+        raise Problem(403, "forbidden", detail=Text("Alleen de beheerder ziet gearchiveerde groepen.",
+                                                    "Only the school admin sees archived groups."))
+    docs = await repo.list_groups(db, school_id, archived, after, limit)
+    return {"items": [group_out(g) for g in docs], "next_cursor": docs[-1]["name"] if len(docs) == limit else None}
 
 
 async def create_group(db: Db, session: Session, *, school_id: str, values: Doc) -> Doc:

@@ -111,6 +111,19 @@ async def upload(db: Db, *, school_id: str, created_by: str, file: IO[bytes], in
     return job_out(updated)
 
 
+async def list_jobs(db: Db, *, school_id: str, limit: int) -> Doc:
+    """The school's latest import jobs, newest first."""
+    return {"items": [job_out(j) for j in await repo.list_jobs(db, school_id, limit)]}
+
+
+async def get_job(db: Db, *, school_id: str, job_id: str) -> Doc:
+    """An import job in any state (a failed upload included)."""
+    job = await repo.get_job(db, school_id, job_id)
+    if job is None:
+        raise not_found("import")
+    return job_out(job)
+
+
 async def _job(db: Db, *, school_id: str, job_id: str) -> Doc:
     job = await repo.get_job(db, school_id, job_id)
     if job is None or job["status"] in ("uploading", "failed"):

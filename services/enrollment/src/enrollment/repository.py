@@ -306,6 +306,14 @@ async def get_group(db: Db, school_id: str, group_id: str, session: Session = No
     return await db.groups.find_one({"_id": group_id, "school_id": school_id}, session=session)
 
 
+async def visible_group(db: Db, principal: Principal, school_id: str, group_id: str) -> Doc | None:
+    """One group, when the caller may read it (an archived one only the school admin)."""
+    query: Doc = {"_id": group_id, "school_id": school_id}
+    if Role.SCHOOL_ADMIN not in principal.roles_in(school_id):
+        query["archived"] = False
+    return await db.groups.find_one(query)
+
+
 async def groups_by_name(db: Db, school_id: str, session: Session = None) -> dict[str, Doc]:
     """lower-case name -> group, every group of the school."""
     return {g["name"].lower(): g async for g in db.groups.find({"school_id": school_id}, session=session)}

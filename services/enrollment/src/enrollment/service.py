@@ -99,6 +99,34 @@ async def editable_student(db: Db, session: Session, *, principal: Principal, sc
     return doc
 
 
+def student_page(docs: list[Doc], limit: int, cursor_of: Any) -> Doc:
+    """A page of students and the cursor of the next one (None after the last)."""
+    return {"items": [student_out(d) for d in docs],
+            "next_cursor": cursor_of(docs[-1]) if len(docs) == limit else None}
+
+
+def search(principal: Principal, school_id: str, filters: Doc) -> Doc:
+    """The query of a student list or export; 403 when the caller's roles let them read no list at all."""
+    query = repo.student_search(principal, school_id, **filters)
+    if query is None:
+        raise Problem(403, "forbidden", detail=Text("Uw rollen in deze school staan dit niet toe.",
+                                                    "Your roles in this school do not allow this."))
+    return query
+
+
+async def list_students(db: Db, *, principal: Principal, school_id: str, filters: Doc, after: str | None,
+                        limit: int) -> Doc:
+    """One page of the students the caller may read, filtered, by student code."""
+    docs = await repo.find_students(db, search(principal, school_id, filters), after=after, limit=limit)
+    return student_page(docs, limit, lambda d: d["student_code"])
+
+
+async def my_students(db: Db, *, principal: Principal, after: str | None, limit: int) -> Doc:
+    """One page of the current students of any school the caller is linked to."""
+    docs = await repo.linked_students(db, principal.subject, after=after, limit=limit)
+    return student_page(docs, limit, lambda d: f"{d['school_id']}/{d['student_code']}")
+
+
 # --- commands -------------------------------------------------------------------------------------
 
 async def check_programmes(db: Db, session: Session, *, school_id: str, programme_ids: list[str]) -> None:
