@@ -38,9 +38,12 @@ async def test_students_stored_before_the_folded_search_are_found_after_a_restar
     await env.db.students.update_one({"student_code": "2001"},
                                      {"$set": {"terms": ["2001", "emre", "çelik"]}, "$unset": {"search_v": ""}})
     assert await codes(env, "cel") == []
+    # and the previous version's index, which served its _id-ordered pages
+    await env.db.students.create_index([("school_id", 1), ("terms", 1), ("_id", 1)], name="terms")
     async with service_client(create_app(env.settings)) as http:  # the next start backfills
         r = await http.get(f"/v1/schools/{SCHOOL}/students", params={"q": "cel"}, headers=env.admin)
         assert [s["student_code"] for s in r.json()["items"]] == ["2001"]
+    assert "terms" not in await env.db.students.index_information()
     await prepare(env.db)  # idempotent: a second run changes nothing
     assert (await env.db.students.find_one({"student_code": "2001"}))["terms"] == ["2001", "celik", "emre"]
 
