@@ -15,9 +15,9 @@ from enrollment.export import export_students
 from enrollment.files import XLSX_MEDIA_TYPE
 from enrollment.models import Relation
 from enrollment.schemas import BulkIn, BulkOut, LinkIn, StudentIn, StudentOut, StudentPage, StudentPatch, student_values
-from kit.auth import Principal, Role, current_principal, require_roles
+from kit.auth import Principal, Role, require_roles
 from kit.commands import execute
-from kit.deps import Database
+from kit.deps import CurrentPrincipal, Database
 from kit.errors import wants_english
 
 router = APIRouter(tags=["students"])
@@ -28,7 +28,6 @@ Admin = Annotated[Principal, Depends(require_roles(Role.SCHOOL_ADMIN))]
 AdminOrSupervisor = Annotated[Principal, Depends(require_roles(Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR))]
 AnyRole = Annotated[Principal, Depends(require_roles(*Role))]
 AnyStaff = Annotated[Principal, Depends(require_roles(*STAFF))]
-Signed = Annotated[Principal, Depends(current_principal)]
 Cursor = Annotated[str | None, Query(max_length=200, description="The previous page's next_cursor")]
 PATH = "/v1/schools/{school_id}/students"
 
@@ -98,7 +97,7 @@ async def _chunks(out: IO[bytes]) -> AsyncIterator[bytes]:
 
 
 @router.get("/v1/me/students", summary="My linked students across every school", response_model=StudentPage)
-async def my_students(who: Signed, db: Database, cursor: Cursor = None,
+async def my_students(who: CurrentPrincipal, db: Database, cursor: Cursor = None,
                       limit: int = Query(default=50, ge=1, le=200)) -> Doc:
     """The current students of any school the caller is linked to (e.g. a workplace trainer's)."""
     return await service.my_students(db, principal=who, after=cursor, limit=limit)

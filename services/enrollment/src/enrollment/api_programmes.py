@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from enrollment import catalog
-from enrollment.api import Admin, AnyRole, Signed
+from enrollment.api import Admin, AnyRole
 from enrollment.schemas import (
     ProgrammeIn,
     ProgrammeList,
@@ -19,7 +19,7 @@ from enrollment.schemas import (
 )
 from kit.auth import Principal, require_operator
 from kit.commands import execute
-from kit.deps import Database
+from kit.deps import CurrentPrincipal, Database
 
 router = APIRouter(tags=["programmes"])
 Operator = Annotated[Principal, Depends(require_operator)]
@@ -33,7 +33,7 @@ async def publish_programme(body: ProgrammeIn, request: Request, _: Operator, db
 
 
 @router.get("/v1/programmes", summary="The programme catalog", response_model=ProgrammeList)
-async def list_catalog(_: Signed, db: Database,
+async def list_catalog(_: CurrentPrincipal, db: Database,
                        crebo: str | None = Query(default=None, max_length=10)) -> dict[str, Any]:
     """Every published programme (optionally of one crebo)."""
     return await catalog.list_catalog(db, crebo=crebo)
