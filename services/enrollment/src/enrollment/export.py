@@ -24,20 +24,28 @@ async def export_students(db: Db, *, principal: Principal, school_id: str, filte
     programmes = {p["_id"]: p for p in await repo.list_programmes(db, None)}
     groups = {g["_id"]: g["name"] for g in (await repo.groups_by_name(db, school_id)).values()}
     students = [d async for d in repo.iter_students(db, query)]
-    names = await repo.user_names(db, {uid for d in students for f in PEOPLE for uid in d.get(f, [])})
+    names = await repo.user_names(db, {uid for d in students for f in PEOPLE for uid in _ids(d, f)})
     yes, no = YES_NO[language]
     genders = GENDER_LABELS[language]
     rows: list[list[Any]] = []
     for d in students:
+        # Whatever is stored (a field missing, a value of another shape) gives a row, never a failed export.
+        gender = d.get("gender")
         rows.append([
-            d["student_code"], d["first_name"], d["last_name"], d["email"],
-            genders.get(d.get("gender") or "", ""), d.get("date_of_birth") or "", d.get("start_year") or "",
-            ", ".join(programme_label(programmes[p]) for p in d["programme_ids"] if p in programmes),
-            ", ".join(groups.get(g, g) for g in d["group_ids"]),
-            *(", ".join(names.get(uid, uid) for uid in d.get(f, [])) for f in PEOPLE),
-            yes if d["active"] else no, yes if d["archived"] else no,
+            d.get("student_code"), d.get("first_name"), d.get("last_name"), d.get("email"),
+            genders.get(gender, gender) if isinstance(gender, str) else gender, d.get("date_of_birth"),
+            d.get("start_year"),
+            ", ".join(programme_label(programmes[p]) for p in _ids(d, "programme_ids") if p in programmes),
+            ", ".join(str(groups.get(g, g)) for g in _ids(d, "group_ids")),
+            *(", ".join(str(names.get(uid, uid)) for uid in _ids(d, f)) for f in PEOPLE),
+            yes if d.get("active", True) else no, yes if d.get("archived") else no,
         ])
     out: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=8 << 20)
     await to_thread.run_sync(write_xlsx, EXPORT_HEADERS[language], rows, out, SHEET_NAMES[language])
     out.seek(0)
     return out
+
+
+def _ids(doc: Doc, name: str) -> list[str]:
+    value = doc.get(name)
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -130,6 +130,8 @@ def write_xlsx(headers: list[str], rows: Iterable[list[Any]], out: IO[bytes], ti
     for row in rows:
         cells = []
         for value in row:
+            if value is not None and not isinstance(value, (str, int, float, date, datetime)):
+                value = str(value)  # a stored value of an unexpected shape still reads as something
             if isinstance(value, str):
                 # A typed text cell is shown as entered ("=1+1" stays text); no quote prefix needed.
                 cell = WriteOnlyCell(sheet, value=None)

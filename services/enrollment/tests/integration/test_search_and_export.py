@@ -84,8 +84,12 @@ async def test_a_stored_control_character_does_not_break_the_export_nor_reach_th
     await create(env, code="4002")
     # stored before the API refused it, or written by hand
     await env.db.students.update_one({"student_code": "4002"}, {"$set": {"first_name": "An\x0ena"}})
+    # and one whose record lost a field and holds values of other shapes
+    await env.db.students.update_one({"student_code": "4001"}, {"$unset": {"email": "", "group_ids": ""},
+                                                                 "$set": {"gender": "onbekend", "start_year": [1]}})
     with caplog.at_level(logging.DEBUG):
         rows = await sheet_rows(env, env.admin)
     assert [r[0] for r in rows[1:]] == ["4001", "4002"]
     assert rows[2][1] == "An\ufffdna"
+    assert (rows[1][3], rows[1][4], rows[1][6]) == (None, "onbekend", "[1]")
     assert "An\x0ena" not in caplog.text and "Anna" not in caplog.text and "An\ufffdna" not in caplog.text
