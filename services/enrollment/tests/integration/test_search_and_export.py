@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from enrollment.app import create_app
-from enrollment.repository import prepare
+from enrollment.repository import prepare, refresh_search_fields
 from kit.testing.service import service_client
 
 from .conftest import SCHOOL, Env
@@ -93,3 +93,13 @@ async def test_a_stored_control_character_does_not_break_the_export_nor_reach_th
     assert rows[2][1] == "An\ufffdna"
     assert (rows[1][3], rows[1][4], rows[1][6]) == (None, "onbekend", "[1]")
     assert "An\x0ena" not in caplog.text and "Anna" not in caplog.text and "An\ufffdna" not in caplog.text
+
+
+async def test_the_backfill_walks_every_stale_student_in_batches(env: Env) -> None:
+    for i, name in enumerate(["Çelik", "Öztürk", "Ünal", "Şahin", "Doğan"]):
+        await create(env, code=f"500{i}", last_name=name)
+    await env.db.students.update_many({}, {"$unset": {"search_v": ""}, "$set": {"terms": []}})
+    assert await refresh_search_fields(env.db, batch=2) == 5
+    assert await refresh_search_fields(env.db, batch=2) == 0
+    assert [await codes(env, q) for q in ("cel", "oz", "un", "sa", "do")] == [
+        ["5000"], ["5001"], ["5002"], ["5003"], ["5004"]]
