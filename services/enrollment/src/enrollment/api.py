@@ -17,7 +17,7 @@ from enrollment.models import Relation
 from enrollment.schemas import BulkIn, BulkOut, LinkIn, StudentIn, StudentOut, StudentPage, StudentPatch, student_values
 from kit.auth import Principal, Role, require_roles
 from kit.commands import execute
-from kit.deps import CurrentPrincipal, Database
+from kit.deps import CurrentPrincipal, Database, ServiceOutbox
 from kit.errors import wants_english
 
 router = APIRouter(tags=["students"])
@@ -58,11 +58,11 @@ Filters = Annotated[StudentFilters, Depends(_filters)]
 
 @router.post(PATH, status_code=201, summary="Create a student", response_model=StudentOut)
 async def create_student(school_id: str, body: StudentIn, request: Request, who: AdminOrSupervisor,
-                         db: Database) -> JSONResponse:
+                         db: Database, outbox: ServiceOutbox) -> JSONResponse:
     """Admin or supervisor: create a student; identity creates or links the account and invites them."""
     values = {**student_values(body), "programme_ids": body.programme_ids, "group_ids": body.group_ids}
     return await execute(request, lambda s: service.create_student(
-        db, s, principal=who, school_id=school_id, values=values, invite=body.invite, language=body.language),
+        db, s, outbox, principal=who, school_id=school_id, values=values, invite=body.invite, language=body.language),
         status_code=201)
 
 
@@ -112,17 +112,18 @@ async def get_student(school_id: str, student_id: str, who: AnyRole, db: Databas
 
 @router.patch(f"{PATH}/{{student_id}}", summary="Edit a student", response_model=StudentOut)
 async def update_student(school_id: str, student_id: str, body: StudentPatch, request: Request,
-                         who: AdminOrSupervisor, db: Database) -> JSONResponse:
+                         who: AdminOrSupervisor, db: Database, outbox: ServiceOutbox) -> JSONResponse:
     """Admin, or a supervisor of a linked student: change the student's fields."""
     changes = student_values(body)
     return await execute(request, lambda s: service.update_student(
-        db, s, principal=who, school_id=school_id, student_id=student_id, changes=changes))
+        db, s, outbox, principal=who, school_id=school_id, student_id=student_id, changes=changes))
 
 
 def _state_route(path: str, summary: str, **state: bool) -> None:
-    async def route(school_id: str, student_id: str, request: Request, who: Admin, db: Database) -> JSONResponse:
+    async def route(school_id: str, student_id: str, request: Request, who: Admin, db: Database,
+                    outbox: ServiceOutbox) -> JSONResponse:
         return await execute(request, lambda s: service.set_state(
-            db, s, principal=who, school_id=school_id, student_id=student_id, **state))
+            db, s, outbox, principal=who, school_id=school_id, student_id=student_id, **state))
 
     route.__doc__ = f"School admin: {summary.lower()} (never deleted)."
     router.add_api_route(f"{PATH}/{{student_id}}/{path}", route, methods=["POST"], summary=summary,
@@ -137,25 +138,25 @@ _state_route("activate", "Activate a student again", active=True)
 
 @router.post(f"{PATH}/{{student_id}}/links", summary="Link a person", response_model=StudentOut)
 async def link_person(school_id: str, student_id: str, body: LinkIn, request: Request, who: AdminOrSupervisor,
-                      db: Database) -> JSONResponse:
+                      db: Database, outbox: ServiceOutbox) -> JSONResponse:
     """Link a school supervisor, assessor or workplace trainer (who may be a user of another school)."""
     return await execute(request, lambda s: service.link_person(
-        db, s, principal=who, school_id=school_id, student_id=student_id, relation=body.relation,
+        db, s, outbox, principal=who, school_id=school_id, student_id=student_id, relation=body.relation,
         user_id=body.user_id, email=body.email))
 
 
 @router.delete(f"{PATH}/{{student_id}}/links/{{relation}}/{{user_id}}", summary="Unlink a person",
                response_model=StudentOut)
 async def unlink_person(school_id: str, student_id: str, relation: Relation, user_id: str, request: Request,
-                        who: AdminOrSupervisor, db: Database) -> JSONResponse:
+                        who: AdminOrSupervisor, db: Database, outbox: ServiceOutbox) -> JSONResponse:
     """Remove a person's link to a student."""
     return await execute(request, lambda s: service.unlink_person(
-        db, s, principal=who, school_id=school_id, student_id=student_id, relation=relation, user_id=user_id))
+        db, s, outbox, principal=who, school_id=school_id, student_id=student_id, relation=relation, user_id=user_id))
 
 
 @router.post(f"{PATH}/bulk", summary="Act on many students at once", response_model=BulkOut)
 async def bulk_action(school_id: str, body: BulkIn, request: Request, who: AdminOrSupervisor,
-                      db: Database) -> JSONResponse:
+                      db: Database, outbox: ServiceOutbox) -> JSONResponse:
     """Link a programme, add to a group, link a person, mark an exam unavailable or enable the progress view."""
     return await execute(request, lambda s: service.bulk(
-        db, s, principal=who, school_id=school_id, student_ids=body.student_ids, action=body.model_dump()))
+        db, s, outbox, principal=who, school_id=school_id, student_ids=body.student_ids, action=body.model_dump()))

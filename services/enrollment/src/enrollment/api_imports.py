@@ -19,7 +19,7 @@ from enrollment.files import XLSX_MEDIA_TYPE, example_csv, example_xlsx
 from enrollment.import_rules import IMPORT_FIELDS, render_reason
 from enrollment.schemas import Gender, Strict
 from enrollment.settings import EnrollmentSettings
-from kit.deps import Database, Mongo, app_state
+from kit.deps import Database, Mongo, ServiceOutbox, app_state
 from kit.errors import Problem, Text, wants_english
 
 router = APIRouter(tags=["import"])
@@ -242,7 +242,8 @@ async def rows(school_id: str, job_id: str, request: Request, _: Admin, db: Data
 
 
 @router.post(f"{PATH}/{{job_id}}/commit", summary="Step 4: import the valid rows", response_model=JobOut)
-async def commit(school_id: str, job_id: str, _: Admin, db: Database, mongo: Mongo, settings: Settings) -> Doc:
+async def commit(school_id: str, job_id: str, _: Admin, db: Database, mongo: Mongo, settings: Settings,
+                 outbox: ServiceOutbox) -> Doc:
     """Import the valid rows (matched on student code: a repeat creates no duplicates); resumes a stopped one."""
     return await import_commit.commit(db, mongo, school_id=school_id, job_id=job_id,
-                                      lease_s=settings.import_lease_s)
+                                      lease_s=settings.import_lease_s, outbox=outbox)

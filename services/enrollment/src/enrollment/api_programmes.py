@@ -19,16 +19,17 @@ from enrollment.schemas import (
 )
 from kit.auth import Principal, require_operator
 from kit.commands import execute
-from kit.deps import CurrentPrincipal, Database
+from kit.deps import CurrentPrincipal, Database, ServiceOutbox
 
 router = APIRouter(tags=["programmes"])
 Operator = Annotated[Principal, Depends(require_operator)]
 
 
 @router.post("/v1/programmes", status_code=201, summary="Publish a catalog programme", response_model=ProgrammeOut)
-async def publish_programme(body: ProgrammeIn, request: Request, _: Operator, db: Database) -> JSONResponse:
+async def publish_programme(body: ProgrammeIn, request: Request, _: Operator, db: Database,
+                            outbox: ServiceOutbox) -> JSONResponse:
     """Operator: publish (or correct) a programme for all schools."""
-    return await execute(request, lambda s: catalog.publish_programme(db, s, values=body.model_dump()),
+    return await execute(request, lambda s: catalog.publish_programme(db, s, outbox, values=body.model_dump()),
                          status_code=201)
 
 
@@ -42,10 +43,10 @@ async def list_catalog(_: CurrentPrincipal, db: Database,
 @router.put("/v1/schools/{school_id}/programmes/{programme_id}", response_model=SchoolProgrammeOut,
             summary="Enable a programme for the school and link its staff")
 async def set_school_programme(school_id: str, programme_id: str, body: SchoolProgrammeIn, request: Request,
-                               _: Admin, db: Database) -> JSONResponse:
+                               _: Admin, db: Database, outbox: ServiceOutbox) -> JSONResponse:
     """School admin: enable or disable a catalog programme, with the staff linked to it."""
     return await execute(request, lambda s: catalog.set_school_programme(
-        db, s, school_id=school_id, programme_id=programme_id, enabled=body.enabled, staff_ids=body.staff_ids))
+        db, s, outbox, school_id=school_id, programme_id=programme_id, enabled=body.enabled, staff_ids=body.staff_ids))
 
 
 @router.get("/v1/schools/{school_id}/programmes", summary="The school's programmes",

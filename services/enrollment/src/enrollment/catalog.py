@@ -17,6 +17,7 @@ from kit.auth import STAFF_ROLES
 from kit.clock import now
 from kit.errors import Problem, field_error
 from kit.mongo import Db
+from kit.outbox import Outbox
 
 Doc = dict[str, Any]
 
@@ -36,13 +37,13 @@ async def list_catalog(db: Db, *, crebo: str | None) -> Doc:
     return {"items": [programme_out(p) for p in await repo.list_programmes(db, crebo)]}
 
 
-async def publish_programme(db: Db, session: AsyncClientSession, *, values: Doc) -> Doc:
+async def publish_programme(db: Db, session: AsyncClientSession, outbox: Outbox, *, values: Doc) -> Doc:
     """Publish (or correct) a catalog programme for every school."""
     doc = {"_id": programme_id(values["crebo"], values["cohort"]), **values, "updated_at": now()}
     await repo.save_programme(db, doc, session)
     event = ProgrammePublishedV1(programme_id=doc["_id"], crebo=doc["crebo"], name=doc["name"],
                                  level=doc["level"], cohort=doc["cohort"], kind=doc["kind"])
-    await stage(db, session, [(event, doc["_id"], None)])
+    await stage(outbox, session, [(event, doc["_id"], None)])
     return programme_out(doc)
 
 
@@ -54,8 +55,8 @@ async def school_programmes(db: Db, *, school_id: str) -> list[Doc]:
             for p in links if p["programme_id"] in catalog]
 
 
-async def set_school_programme(db: Db, session: AsyncClientSession, *, school_id: str, programme_id: str,
-                               enabled: bool, staff_ids: list[str]) -> Doc:
+async def set_school_programme(db: Db, session: AsyncClientSession, outbox: Outbox, *, school_id: str,
+                               programme_id: str, enabled: bool, staff_ids: list[str]) -> Doc:
     """Enable (or disable) a catalog programme for a school and link its staff."""
     programme = await repo.get_programme(db, programme_id, session)
     if programme is None:
@@ -68,6 +69,6 @@ async def set_school_programme(db: Db, session: AsyncClientSession, *, school_id
                                                  for u in not_staff])
     staff = sorted(set(staff_ids))
     link = await repo.set_school_programme(db, school_id, programme_id, enabled, staff, session)
-    await stage(db, session, [(ProgrammeEnabledV1(programme_id=programme_id, school_id=school_id, enabled=enabled,
+    await stage(outbox, session, [(ProgrammeEnabledV1(programme_id=programme_id, school_id=school_id, enabled=enabled,
                                                   staff_ids=staff), programme_id, school_id)])
     return {**programme_out(programme), "enabled": link["enabled"], "staff_ids": link["staff_ids"]}

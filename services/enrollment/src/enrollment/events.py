@@ -1,4 +1,4 @@
-"""Enrollment's events: the one outbox of the service and the event of each change."""
+"""Enrollment's events: the event of each change, and staging them in the caller's outbox and transaction."""
 
 from __future__ import annotations
 
@@ -23,22 +23,15 @@ Doc = dict[str, Any]
 Staged = list[tuple[Event, str, str | None]]
 
 
-_outboxes: dict[int, tuple[Db, Outbox]] = {}
+def service_outbox(db: Db) -> Outbox:
+    """The service's outbox, for the processes that are not a route (the worker, an import commit run)."""
+    return Outbox(db, SERVICE)
 
 
-def outbox(db: Db) -> Outbox:
-    """The service's outbox on a database object, built once for it."""
-    # Keyed by identity: databases of two clients compare equal, but a session works with its own client only.
-    held = _outboxes.get(id(db))
-    if held is None or held[0] is not db:
-        held = _outboxes[id(db)] = (db, Outbox(db, SERVICE))
-    return held[1]
-
-
-async def stage(db: Db, session: AsyncClientSession, events: Staged) -> None:
+async def stage(outbox: Outbox, session: AsyncClientSession, events: Staged) -> None:
     """Stage events in the caller's transaction, in one batch."""
     if events:
-        await outbox(db).stage_many(session, events)
+        await outbox.stage_many(session, events)
 
 
 def created(doc: Doc, invite: bool, language: str) -> tuple[Event, str, str | None]:

@@ -18,6 +18,7 @@ from kit.clock import now
 from kit.errors import Problem, Text, field_error
 from kit.ids import new_id
 from kit.mongo import Db
+from kit.outbox import Outbox
 
 Doc = dict[str, Any]
 Session = AsyncClientSession
@@ -55,7 +56,7 @@ async def list_groups(db: Db, *, principal: Principal, school_id: str, archived:
     return {"items": [group_out(g) for g in docs], "next_cursor": docs[-1]["name"] if len(docs) == limit else None}
 
 
-async def create_group(db: Db, session: Session, *, school_id: str, values: Doc) -> Doc:
+async def create_group(db: Db, session: Session, outbox: Outbox, *, school_id: str, values: Doc) -> Doc:
     """Create a group; its name is unique in the school."""
     existing = (await repo.groups_by_name(db, school_id, session)).get(values["name"].lower())
     if existing is not None:
@@ -63,11 +64,11 @@ async def create_group(db: Db, session: Session, *, school_id: str, values: Doc)
     doc = new_group(school_id, values["name"], category=values.get("category"),
                     description=values.get("description"))
     await repo.insert_group(db, doc, session)
-    await stage(db, session, [events.group(doc)])
+    await stage(outbox, session, [events.group(doc)])
     return group_out(doc)
 
 
-async def change_group(db: Db, session: Session, *, school_id: str, group_id: str, changes: Doc) -> Doc:
+async def change_group(db: Db, session: Session, outbox: Outbox, *, school_id: str, group_id: str, changes: Doc) -> Doc:
     """Rename, describe or archive a group."""
     if "name" in changes:
         other = (await repo.groups_by_name(db, school_id, session)).get(changes["name"].lower())
@@ -76,11 +77,11 @@ async def change_group(db: Db, session: Session, *, school_id: str, group_id: st
     doc = await repo.update_group(db, school_id, group_id, changes, session)
     if doc is None:
         raise not_found("group")
-    await stage(db, session, [events.group(doc)])
+    await stage(outbox, session, [events.group(doc)])
     return group_out(doc)
 
 
-async def change_members(db: Db, session: Session, *, school_id: str, group_id: str, add: list[str],
+async def change_members(db: Db, session: Session, outbox: Outbox, *, school_id: str, group_id: str, add: list[str],
                          remove: list[str]) -> Doc:
     """Add and remove many students of a group at once."""
     add, remove = list(dict.fromkeys(add)), list(dict.fromkeys(remove))
@@ -104,5 +105,5 @@ async def change_members(db: Db, session: Session, *, school_id: str, group_id: 
             changed.append(doc)
     await repo.replace_students(db, changed, session)
     if changed:
-        await stage(db, session, [events.members(school_id, group_id, added, removed)])
+        await stage(outbox, session, [events.members(school_id, group_id, added, removed)])
     return {"group_id": group_id, "added": len(added), "removed": len(removed)}

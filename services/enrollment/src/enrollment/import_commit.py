@@ -16,7 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from enrollment import events
 from enrollment import repository as repo
-from enrollment.events import Staged, stage
+from enrollment.events import Staged, service_outbox, stage
 from enrollment.groups import new_group
 from enrollment.import_rules import ImportContext, apply_row
 from enrollment.imports import _job, build_context, check_block, existing_students, group_id, job_out
@@ -24,6 +24,7 @@ from enrollment.service import new_student, refresh
 from kit.clock import now
 from kit.errors import Problem, Text
 from kit.mongo import Client, Db, is_duplicate_key, run_in_transaction
+from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 Doc = dict[str, Any]
@@ -37,12 +38,14 @@ TAKEN_OVER = Text("Deze import wordt door iemand anders doorgevoerd.",
                   "This import is being committed by someone else.")
 
 
-async def commit(db: Db, client: Client, *, school_id: str, job_id: str, lease_s: float) -> Doc:
+async def commit(db: Db, client: Client, *, school_id: str, job_id: str, lease_s: float,
+                 outbox: Outbox | None = None) -> Doc:
     """Import the valid rows, one transaction per block that also advances the job's cursor.
 
     A restart (or a second call after the lease ran out) resumes after the last committed block; rows are
-    matched on student code, so nothing is imported twice.
+    matched on student code, so nothing is imported twice. outbox: the API's; a run without one builds it.
     """
+    outbox = outbox or service_outbox(db)
     job = await _job(db, school_id=school_id, job_id=job_id)
     if job["status"] == "committed":
         return job_out(job)
@@ -56,7 +59,7 @@ async def commit(db: Db, client: Client, *, school_id: str, job_id: str, lease_s
     if claimed is None:
         raise Problem(409, "conflict", detail=BUSY)
     try:
-        return await _run_commit(db, client, claimed, owner, lease_s)
+        return await _run_commit(db, client, outbox, claimed, owner, lease_s)
     except BaseException as exc:
         # Whatever stopped us, the committed blocks stay committed; a new call may resume at once.
         await asyncio.shield(repo.update_job(db, job_id, {"lease_until": None}, expect={"lease_owner": owner}))
@@ -65,7 +68,7 @@ async def commit(db: Db, client: Client, *, school_id: str, job_id: str, lease_s
         raise
 
 
-async def _run_commit(db: Db, client: Client, job: Doc, owner: str, lease_s: float) -> Doc:
+async def _run_commit(db: Db, client: Client, outbox: Outbox, job: Doc, owner: str, lease_s: float) -> Doc:
     ctx = await build_context(db, job)
     totals = dict(job.get("result") or {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0})
     async for block in repo.iter_blocks(db, job["_id"], job.get("committed_blocks", 0)):
@@ -74,7 +77,7 @@ async def _run_commit(db: Db, client: Client, job: Doc, owner: str, lease_s: flo
             current = await repo.get_job(db, job["school_id"], job["_id"], session)
             if current is None or current.get("lease_owner") != owner or current["committed_blocks"] != block["n"]:
                 raise Problem(409, "conflict", detail=TAKEN_OVER)
-            counts = await _commit_block(db, session, job, block, ctx)
+            counts = await _commit_block(db, session, outbox, job, block, ctx)
             before = current.get("result") or {}
             result = {k: before.get(k, 0) + counts[k] for k in counts}
             await repo.update_job(db, job["_id"], {
@@ -107,7 +110,7 @@ async def _groups_of(db: Db, session: AsyncClientSession, job: Doc, values: list
     return ids
 
 
-async def _commit_block(db: Db, session: AsyncClientSession, job: Doc, block: Doc,
+async def _commit_block(db: Db, session: AsyncClientSession, outbox: Outbox, job: Doc, block: Doc,
                         ctx: ImportContext) -> dict[str, int]:
     """Create or update the valid rows of one block, with their events; store each row's outcome.
 
@@ -156,7 +159,7 @@ async def _commit_block(db: Db, session: AsyncClientSession, job: Doc, block: Do
     staged += [events.members(school_id, g, ids) for g, ids in members.items()]
     await repo.insert_students(db, inserts, session)
     await repo.replace_students(db, updates, session)
-    await stage(db, session, group_events + staged)
+    await stage(outbox, session, group_events + staged)
     await repo.set_block_results(db, job["_id"], block["n"], results, session)
     return counts
 
@@ -164,12 +167,13 @@ async def _commit_block(db: Db, session: AsyncClientSession, job: Doc, block: Do
 async def resume_stopped(db: Db, client: Client, *, lease_s: float) -> int:
     """Finish every commit a stopped process left halfway (after its lease ran out); how many were resumed."""
     resumed = 0
+    outbox = service_outbox(db)
     for job in await repo.stopped_commits(db):
         lease = job.get("lease_until")
         if lease is not None:
             await asyncio.sleep(max(0.0, (lease - now()).total_seconds()))
         try:
-            await commit(db, client, school_id=job["school_id"], job_id=job["_id"], lease_s=lease_s)
+            await commit(db, client, school_id=job["school_id"], job_id=job["_id"], lease_s=lease_s, outbox=outbox)
             resumed += 1
         except Problem as exc:  # someone else resumed it meanwhile
             log.info("import not resumed", extra={"job_id": job["_id"], "reason": str(exc)})

@@ -19,6 +19,7 @@ from kit.clock import now
 from kit.errors import Problem, Text, field_error
 from kit.ids import new_id
 from kit.mongo import Db
+from kit.outbox import Outbox
 
 Doc = dict[str, Any]
 Session = AsyncClientSession
@@ -146,7 +147,7 @@ async def check_groups(db: Db, session: Session, *, school_id: str, group_ids: l
             raise Problem(422, "validation", errors=[field_error("group_ids", f"unknown group: {group_id}")])
 
 
-async def create_student(db: Db, session: Session, *, principal: Principal, school_id: str, values: Doc,
+async def create_student(db: Db, session: Session, outbox: Outbox, *, principal: Principal, school_id: str, values: Doc,
                          invite: bool, language: str) -> Doc:
     """Create a student (code unique per school); a supervisor who creates one is linked to it."""
     await check_programmes(db, session, school_id=school_id, programme_ids=values.get("programme_ids", []))
@@ -161,12 +162,12 @@ async def create_student(db: Db, session: Session, *, principal: Principal, scho
         staged.append(events.link(doc, principal.subject, "school_supervisor", True))
     await repo.insert_students(db, [doc], session)
     staged += [events.members(school_id, g, [doc["_id"]]) for g in doc["group_ids"]]
-    await stage(db, session, staged)
+    await stage(outbox, session, staged)
     return student_out(doc)
 
 
-async def update_student(db: Db, session: Session, *, principal: Principal, school_id: str, student_id: str,
-                         changes: Doc) -> Doc:
+async def update_student(db: Db, session: Session, outbox: Outbox, *, principal: Principal, school_id: str,
+                         student_id: str, changes: Doc) -> Doc:
     """Change a student's own fields; the code stays unique in the school."""
     doc = await editable_student(db, session, principal=principal, school_id=school_id, student_id=student_id)
     if "programme_ids" in changes:
@@ -177,11 +178,11 @@ async def update_student(db: Db, session: Session, *, principal: Principal, scho
     doc.update(changes, updated_at=now())
     refresh(doc)
     await repo.replace_students(db, [doc], session)
-    await stage(db, session, [events.updated(doc)])
+    await stage(outbox, session, [events.updated(doc)])
     return student_out(doc)
 
 
-async def set_state(db: Db, session: Session, *, principal: Principal, school_id: str, student_id: str,
+async def set_state(db: Db, session: Session, outbox: Outbox, *, principal: Principal, school_id: str, student_id: str,
                     archived: bool | None = None, active: bool | None = None) -> Doc:
     """Archive/restore or deactivate/activate a student (never delete)."""
     doc = await visible_student(db, session, principal=principal, school_id=school_id, student_id=student_id)
@@ -195,7 +196,7 @@ async def set_state(db: Db, session: Session, *, principal: Principal, school_id
     staged: Staged = [events.updated(doc)]
     if archived and not was_archived:
         staged.append((StudentArchivedV1(student_id=doc["_id"], school_id=school_id), doc["_id"], school_id))
-    await stage(db, session, staged)
+    await stage(outbox, session, staged)
     return student_out(doc)
 
 
@@ -223,8 +224,8 @@ def add_link(doc: Doc, relation: str, user_id: str) -> bool:
     return True
 
 
-async def link_person(db: Db, session: Session, *, principal: Principal, school_id: str, student_id: str,
-                      relation: str, user_id: str | None, email: str | None) -> Doc:
+async def link_person(db: Db, session: Session, outbox: Outbox, *, principal: Principal, school_id: str,
+                      student_id: str, relation: str, user_id: str | None, email: str | None) -> Doc:
     """Link a person to one student (a repeat changes nothing)."""
     doc = await editable_student(db, session, principal=principal, school_id=school_id, student_id=student_id)
     person = await resolve_person(db, session, school_id=school_id, relation=relation, user_id=user_id,
@@ -232,12 +233,12 @@ async def link_person(db: Db, session: Session, *, principal: Principal, school_
     if add_link(doc, relation, person):
         doc["updated_at"] = now()
         await repo.replace_students(db, [doc], session)
-        await stage(db, session, [events.link(doc, person, relation, True)])
+        await stage(outbox, session, [events.link(doc, person, relation, True)])
     return student_out(doc)
 
 
-async def unlink_person(db: Db, session: Session, *, principal: Principal, school_id: str, student_id: str,
-                        relation: str, user_id: str) -> Doc:
+async def unlink_person(db: Db, session: Session, outbox: Outbox, *, principal: Principal, school_id: str,
+                        student_id: str, relation: str, user_id: str) -> Doc:
     """Remove a person's link to a student."""
     doc = await editable_student(db, session, principal=principal, school_id=school_id, student_id=student_id)
     ids = doc[RELATION_FIELDS[relation]]
@@ -247,14 +248,14 @@ async def unlink_person(db: Db, session: Session, *, principal: Principal, schoo
     refresh(doc)
     doc["updated_at"] = now()
     await repo.replace_students(db, [doc], session)
-    await stage(db, session, [events.link(doc, user_id, relation, False)])
+    await stage(outbox, session, [events.link(doc, user_id, relation, False)])
     return student_out(doc)
 
 
 # --- bulk actions ---------------------------------------------------------------------------------
 
-async def bulk(db: Db, session: Session, *, principal: Principal, school_id: str, student_ids: list[str],
-               action: Doc) -> Doc:
+async def bulk(db: Db, session: Session, outbox: Outbox, *, principal: Principal, school_id: str,
+               student_ids: list[str], action: Doc) -> Doc:
     """Apply one action to a selection of students at once; returns how many changed."""
     ids = list(dict.fromkeys(student_ids))
     students = [d for d in await repo.students_by_ids(db, school_id, ids, session) if may_edit(principal, d)]
@@ -306,5 +307,5 @@ async def bulk(db: Db, session: Session, *, principal: Principal, school_id: str
     for doc in changed:
         doc["updated_at"] = now()
     await repo.replace_students(db, changed, session)
-    await stage(db, session, staged)
+    await stage(outbox, session, staged)
     return {"action": kind, "selected": len(students), "changed": len(changed)}
