@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 from collections.abc import Iterator
@@ -22,13 +23,21 @@ class Backbone:
     kafka_bootstrap: str
 
 
+def durable() -> bool:
+    """Benchmarks measure the servers as `make up` runs them (durable); MBO_BENCH_DURABLE=0 measures without."""
+    return os.environ.get("MBO_BENCH_DURABLE", "1") != "0"
+
+
 @contextmanager
 def backbone(prefix: str) -> Iterator[Backbone]:
-    """Mongo and Kafka on free ports with data in a temporary folder, stopped and removed afterwards."""
+    """Mongo and Kafka on free ports with data in a temporary folder, stopped and removed afterwards.
+
+    The processes die with the benchmark however it ends (kit.local.processes).
+    """
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         base = Path(tmp)
         mongo_port, kafka_port = servers.free_port(), servers.free_port()
-        mongo = start(servers.mongo(mongo_port, base / "mongo"), base)
+        mongo = start(servers.mongo(mongo_port, base / "mongo", durable=durable()), base)
         try:
             kafka = start(servers.kafka(kafka_port, base / "kafka"), base)
             try:
