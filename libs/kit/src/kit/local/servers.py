@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import signal
 import socket
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import noida_db
 
+from kit.local.processes import Running
+
+__all__ = ["SERVICES", "Running", "S3Credentials", "S3Ports", "Server"]
 SERVICES = ("identity", "enrollment", "exams", "evidence", "notifications")
 GATEWAY_ROUTES = Path(__file__).resolve().parents[5] / "gateway" / "routes.yml"
+REQUEST_ID_PLUGIN = "github.com/mbo-exam/requestid"  # gateway/plugins-local/src/<this>
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Server:
     port: int
     env: dict[str, str] = field(default_factory=dict)
     ports: tuple[int, ...] = ()  # every port it binds, for the in-use check
+    cwd: Path | None = None
 
     @property
     def all_ports(self) -> tuple[int, ...]:
@@ -65,10 +66,15 @@ def kafka(port: int, data_dir: Path) -> Server:
                             "--host", "127.0.0.1", "--data-dir", str(data_dir)], port)
 
 
-def mongo(port: int, data_dir: Path) -> Server:
-    """The MongoDB-wire server (SecantusDB), a single-node replica set named secantus."""
-    return Server("mongo", [bin_path("secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
-                            "--storage-path", str(data_dir), "--log-level", "WARNING"], port)
+def mongo(port: int, data_dir: Path, *, durable: bool = False) -> Server:
+    """The MongoDB-wire server (SecantusDB), a single-node replica set named secantus.
+
+    durable: fsync its write-ahead log on every commit, so a commit it acknowledged survives SIGKILL
+    and power loss (`make up`); throwaway test data does without.
+    """
+    argv = [bin_path("secantusd-py"), "--host", "127.0.0.1", "--port", str(port),
+            "--storage-path", str(data_dir), "--log-level", "WARNING"]
+    return Server("mongo", argv + (["--sync-on-commit"] if durable else []), port)
 
 
 def mongo_uri(port: int) -> str:
@@ -153,57 +159,17 @@ def smtp(port: int, http_port: int, data_dir: Path) -> Server:
                            "--http-port", str(http_port), "--dir", str(data_dir)], port, ports=(http_port,))
 
 
-def gateway(port: int, upstreams: dict[str, str]) -> Server:
-    """Traefik routing /<service> to each service's upstream URL."""
-    env = {f"GATEWAY_{name.upper()}_URL": url for name, url in upstreams.items()}
+def gateway(port: int, upstreams: dict[str, str], limits: dict[str, str] | None = None) -> Server:
+    """Traefik routing /<service> to each service's upstream URL, with the suite's request-id plugin.
+
+    limits: GATEWAY_* rate settings of gateway/routes.yml to override (e.g. a test's small limits).
+    """
+    env = {f"GATEWAY_{name.upper()}_URL": url for name, url in upstreams.items()} | (limits or {})
     argv = [bin_path("traefik"), f"--entryPoints.web.address=127.0.0.1:{port}",
             # Large evidence uploads may take long on slow links; the services enforce their own limits.
             "--entryPoints.web.transport.respondingTimeouts.readTimeout=3600s",
+            # Traefik loads local plugins from ./plugins-local, hence the working directory below.
+            f"--experimental.localPlugins.requestid.moduleName={REQUEST_ID_PLUGIN}",
             f"--providers.file.filename={GATEWAY_ROUTES}", "--global.checkNewVersion=false",
             "--global.sendAnonymousUsage=false", "--log.level=WARN", "--log.noColor=true"]
-    return Server("gateway", argv, port, env=env)
-
-
-class Running:
-    """A started server process; stop() ends its whole process group."""
-
-    def __init__(self, server: Server, log_path: Path) -> None:
-        self.server = server
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = log_path.open("ab")
-        self.log_path = log_path
-        self.proc = subprocess.Popen(
-            server.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **server.env}, start_new_session=True,
-        )
-
-    def wait_ready(self, timeout_s: float = 30.0) -> None:
-        """Block until the server's port accepts connections; raise with its log when it does not."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.server.name} exited: {self.log_path.read_text()[-2000:]}")
-            if self.server.port == 0 or port_in_use(self.server.port):
-                return  # a process without a port (a worker) is ready once it runs
-            time.sleep(0.1)
-        raise TimeoutError(f"{self.server.name} not ready in {timeout_s}s: {self.log_path.read_text()[-2000:]}")
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """SIGTERM the process group, SIGKILL it if it lingers."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self._log.close()
-
-    def kill(self) -> None:
-        """SIGKILL the process group at once, as a crash would."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        self._log.close()
+    return Server("gateway", argv, port, env=env, cwd=GATEWAY_ROUTES.parent)

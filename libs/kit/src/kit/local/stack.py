@@ -94,6 +94,8 @@ class Stack:
             "S3_PUBLIC_URL": self.gateway_url,  # presigned S3 URLs go through the gateway's host
             "AUTH_JWKS_URL": f"http://127.0.0.1:{self.ports['identity']}/.well-known/jwks.json",
             "OTEL_SERVICE_NAME": service,
+            # The gateway's request id on each request span, beside the correlation id in every log line.
+            "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": "x-request-id",
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -102,7 +104,7 @@ class Stack:
         d = self.data_dir
         return [
             servers.kafka(self.ports["kafka"], d / "kafka"),
-            servers.mongo(self.ports["mongo"], d / "mongo"),
+            servers.mongo(self.ports["mongo"], d / "mongo", durable=True),
             servers.s3(self.s3_ports, d / "s3", self.credentials()),
             servers.smtp(self.ports["smtp"], self.ports["smtp_http"], d / "mail"),
         ]
@@ -129,3 +131,11 @@ class Stack:
     def all(self) -> list[Server]:
         """Every process of the suite, infrastructure first."""
         return [*self.infrastructure(), *self.services(), self.gateway()]
+
+    def stages(self) -> list[list[Server]]:
+        """Start order: servers, workers, APIs, gateway (and stop order its reverse)."""
+        infrastructure, gateway = self.infrastructure(), self.gateway()
+        edges = {s.name for s in infrastructure} | {gateway.name}
+        rest = [s for s in self.all() if s.name not in edges]
+        return [infrastructure, [s for s in rest if s.name.endswith("-worker")],
+                [s for s in rest if not s.name.endswith("-worker")], [gateway]]

@@ -1,29 +1,28 @@
-"""`make up`: the whole suite in the foreground under honcho; `make down` stops one left running."""
+"""`make up`: the whole suite in the foreground, supervised; `make down` stops one left running."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import os
-import shlex
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 
 import httpx
-from honcho.manager import Manager
-from honcho.printer import Message
 
 from kit.local import demo
 from kit.local.servers import SERVICES, port_in_use
 from kit.local.stack import DEFAULT_PORTS, Stack
+from kit.local.supervisor import Supervisor
 
 DATA_DIR = Path(os.environ.get("MBO_DATA_DIR", ".data")).resolve()
 PID_FILE = DATA_DIR / "run" / "up.pid"
 READY_TIMEOUT_S = 60.0
+GRACE_S = 10.0  # per stage; `make down` waits for the whole stop
 
 
 def invalid_ports(stack: Stack) -> list[str]:
@@ -45,13 +44,7 @@ def busy_ports(stack: Stack) -> list[str]:
     return [f"{port} ({name})" for name, port in wanted.items() if port_in_use(port)]
 
 
-def announce(manager: Manager, text: str) -> None:
-    """Print a line in honcho's output as the 'ready' process."""
-    manager.events.put(Message(type="line", data=text + "\n", time=datetime.datetime.now(), name="ready",
-                               colour=None))
-
-
-def watch_ready(manager: Manager, stack: Stack, started: float) -> None:
+def watch_ready(supervisor: Supervisor, stack: Stack, started: float) -> None:
     """Poll every service's /readyz through the gateway; print the URLs once all answer 200."""
     pending = set(SERVICES)
     deadline = started + READY_TIMEOUT_S
@@ -63,8 +56,8 @@ def watch_ready(manager: Manager, stack: Stack, started: float) -> None:
                         pending.discard(name)
             time.sleep(0.3)
     if pending:
-        announce(manager, f"not ready after {READY_TIMEOUT_S:.0f}s: {', '.join(sorted(pending))} "
-                          "(see their lines above)")
+        supervisor.printer.line("ready", f"not ready after {READY_TIMEOUT_S:.0f}s: "
+                                         f"{', '.join(sorted(pending))} (see their lines above)")
         return
     lines = [f"all services ready in {time.monotonic() - started:.1f}s",
              f"gateway   {stack.gateway_url}"]
@@ -72,13 +65,13 @@ def watch_ready(manager: Manager, stack: Stack, started: float) -> None:
     operator = stack.identity_secrets()
     lines += [f"mail sink     http://127.0.0.1:{stack.ports['smtp_http']}/messages",
               f"operator      {operator['OPERATOR_EMAIL']} / {operator['OPERATOR_PASSWORD']} (local only)",
-              "Ctrl-C stops everything"]
+              "a process that crashes is restarted; Ctrl-C stops everything (gateway, APIs, workers, servers)"]
     try:
         lines += demo.describe(demo.seed(stack))
     except Exception as exc:  # the suite runs without it; say why it is missing
         lines.append(f"demo school could not be made: {exc}")
     for line in lines:
-        announce(manager, line)
+        supervisor.printer.line("ready", line)
 
 
 def up() -> int:
@@ -96,16 +89,23 @@ def up() -> int:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     PID_FILE.parent.mkdir(parents=True, exist_ok=True)
     PID_FILE.write_text(str(os.getpid()))
-    manager = Manager()
-    for server in stack.all():
-        manager.add_process(server.name, "exec " + shlex.join(server.argv), env={**os.environ, **server.env})
-    threading.Thread(target=watch_ready, args=(manager, stack, time.monotonic()), daemon=True).start()
+    supervisor = Supervisor(stack.stages(), grace_s=GRACE_S, ready_timeout_s=READY_TIMEOUT_S)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        supervisor.request_stop()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    started = time.monotonic()
+
+    def on_started() -> None:
+        threading.Thread(target=watch_ready, args=(supervisor, stack, started), daemon=True).start()
+
     try:
-        manager.loop()
+        return supervisor.run(on_started)
     finally:
         with contextlib.suppress(FileNotFoundError):
             PID_FILE.unlink()
-    return 0 if manager.returncode in (0, None, 130, -signal.SIGTERM, 128 + signal.SIGTERM) else 1
 
 
 def down() -> int:
@@ -117,14 +117,14 @@ def down() -> int:
         print("make down: no suite is running")
         PID_FILE.unlink(missing_ok=True)
         return 0
-    for _ in range(200):
+    for _ in range(600):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             print("make down: stopped")
             return 0
         time.sleep(0.1)
-    print(f"make down: process {pid} did not stop within 20s", file=sys.stderr)
+    print(f"make down: process {pid} did not stop within 60s", file=sys.stderr)
     return 1
 
 

@@ -1,0 +1,3 @@
+module github.com/mbo-exam/requestid
+
+go 1.22
