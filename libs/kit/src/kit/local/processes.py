@@ -35,8 +35,12 @@ _handlers_installed = False
 
 
 def die_with_parent(parent_pid: int) -> Callable[[], None] | None:
-    """A preexec function making the child get SIGKILL when its parent dies (Linux only; else None)."""
-    if not sys.platform.startswith("linux"):
+    """A preexec function making the child get SIGKILL when its parent dies (Linux only; else None).
+
+    The kernel ties this to the thread that forks, so it is only asked for from the main thread: a
+    server started from a short-lived helper thread would otherwise die with that thread.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
         return None
 
     def preexec() -> None:
