@@ -27,34 +27,38 @@ from kit.clock import now
 from kit.mongo import Db
 
 Session = AsyncClientSession
+NO_ACCOUNT = "no-account@invalid.example"
 
 
 async def request_password_reset(db: Db, session: Session, *, email: str, address: str,
                                  settings: IdentitySettings) -> None:
     """Send a reset link when the account exists.
 
-    Known and unknown addresses do the same work (a link record and an audit entry in one transaction),
-    so the answer takes as long either way and does not tell which addresses have accounts.
+    Known and unknown addresses do the same work (a link record, the event or a write of its size, and an
+    audit entry, in one transaction), so the answer takes as long either way and tells nothing by its timing.
     """
     try:
         normalised: str | None = normalise_email(email)
     except ValueError:
         normalised = None
     user = await repo.user_by_email(db, normalised, session=session) if normalised else None
-    known = user is not None and user.get("active", True)
+    owner = user if user is not None and user.get("active", True) else None
     token = new_secret()
     expires = now() + timedelta(minutes=settings.reset_ttl_minutes)
     # An unknown address gets a link record too, one that belongs to no one and expires unused.
     await repo.insert_one_time(db, session, {"_id": secret_hash(token), "kind": "reset",
-                                             "user_id": user["_id"] if known and user else None,
+                                             "user_id": owner["_id"] if owner else None,
                                              "expires_at": expires, "used_at": None})
-    if known and user is not None:
-        await repo.stage(db, session, PasswordResetRequestedV1(
-            user_id=user["_id"], email=user["email"], display_name=user["display_name"],
-            language=user.get("language", "nl"), link=set_password_link(settings.public_url, "reset", token),
-            expires_at=expires), school_id=None)
+    event = PasswordResetRequestedV1(
+        user_id=owner["_id"] if owner else "usr_none", email=owner["email"] if owner else NO_ACCOUNT,
+        display_name=owner["display_name"] if owner else "", language=owner.get("language", "nl") if owner else "nl",
+        link=set_password_link(settings.public_url, "reset", token), expires_at=expires)
+    if owner:
+        await repo.stage(db, session, event, school_id=None)
+    else:  # a write of the same size where the event would go, so both answers cost the same
+        await repo.insert_decoy(db, session, event.model_dump(mode="json"), expires)
     await repo.audit(db, session, "password_reset_requested", actor=None, school_id=None,
-                     target=user["_id"] if known and user else None, outcome="ok" if known else "no_account",
+                     target=owner["_id"] if owner else None, outcome="ok" if owner else "no_account",
                      address=address)
 
 

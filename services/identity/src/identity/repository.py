@@ -39,6 +39,7 @@ async def ensure_indexes(db: Db) -> None:
     await db.refresh_tokens.create_index("family_id", name="family")
     await db.refresh_tokens.create_index("purge_at", expireAfterSeconds=0, name="purge")
     await db.one_time_tokens.create_index("expires_at", expireAfterSeconds=0, name="expiry")
+    await db.reset_decoys.create_index("expires_at", expireAfterSeconds=0, name="expiry")
     await db.audit.create_index([("school_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)],
                                 name="school_time")
     await db.audit.create_index([("at", DESCENDING), ("_id", DESCENDING)], name="time")
@@ -217,6 +218,11 @@ async def use_one_time(db: Db, session: Session, key: str) -> bool:
     result = await db.one_time_tokens.update_one({"_id": key, "used_at": None}, {"$set": {"used_at": now()}},
                                                  session=session)
     return result.modified_count == 1
+
+
+async def insert_decoy(db: Db, session: Session, doc: Doc, expires_at: datetime) -> None:
+    """The write an unknown address's reset request makes instead of staging an event (equal timing)."""
+    await db.reset_decoys.insert_one({"_id": new_id("dec"), "doc": doc, "expires_at": expires_at}, session=session)
 
 
 # --- login throttling --------------------------------------------------------------------------------
