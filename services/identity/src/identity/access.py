@@ -20,6 +20,7 @@ from kit.ids import new_id
 from kit.mongo import Db
 
 Session = AsyncClientSession
+BAD_CLIENT = "Unknown or revoked client, or a wrong secret."
 
 
 class OAuthError(Exception):
@@ -73,6 +74,25 @@ async def revoke_client(db: Db, session: Session, *, caller: Principal, school_i
     return public_client(doc)
 
 
+async def token_request(db: Db, *, grant_type: str | None, basic: tuple[str, str] | None,
+                        form: tuple[str | None, str | None], address: str, settings: IdentitySettings,
+                        keys: SigningKeys) -> dict[str, Any]:
+    """An OAuth2 token request (RFC 6749 §4.4): the grant, then one way of client authentication."""
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required.")
+    if grant_type != "client_credentials":
+        raise OAuthError("unsupported_grant_type", "Only grant_type=client_credentials is supported.")
+    if basic is not None and any(form):
+        raise OAuthError("invalid_request", "Authenticate the client in one way: HTTP Basic or the form body.")
+    client_id, client_secret = basic or form
+    if not client_id or not client_secret:
+        raise OAuthError("invalid_client", "client_id and client_secret are required.", 401)
+    if len(client_id) > 100 or len(client_secret) > 200:  # longer than any we issue: no need to look it up
+        raise OAuthError("invalid_client", BAD_CLIENT, 401)
+    return await client_token(db, client_id=client_id, client_secret=client_secret, address=address,
+                              settings=settings, keys=keys)
+
+
 async def client_token(db: Db, *, client_id: str, client_secret: str, address: str, settings: IdentitySettings,
                        keys: SigningKeys) -> dict[str, Any]:
     """OAuth2 client credentials: an access token limited to the client's school and roles."""
@@ -80,10 +100,10 @@ async def client_token(db: Db, *, client_id: str, client_secret: str, address: s
     if doc is None or doc.get("revoked_at") or not hmac.compare_digest(doc["secret_hash"], secret_hash(client_secret)):
         await repo.audit(db, None, "api_client_auth_failed", actor=None, school_id=doc["school_id"] if doc else None,
                          target=client_id if doc else None, outcome="failed", address=address)
-        raise OAuthError("invalid_client", "Unknown or revoked client, or a wrong secret.", 401)
+        raise OAuthError("invalid_client", BAD_CLIENT, 401)
     school = await repo.school(db, doc["school_id"])
     if school is None or not school.get("active", True):
-        raise OAuthError("invalid_client", "Unknown or revoked client, or a wrong secret.", 401)
+        raise OAuthError("invalid_client", BAD_CLIENT, 401)
     principal = Principal(subject=client_id, kind="client",
                           schools={doc["school_id"]: frozenset(Role(r) for r in doc["roles"])})
     token = sign(access_claims(principal, ttl_s=settings.access_ttl_s), await keys.signing_key())

@@ -101,8 +101,28 @@ async def test_the_token_endpoint_answers_errors_as_oauth2_clients_expect(identi
                                                                "client_secret": secret},
                                       auth=httpx.BasicAuth(cid, secret))
     oauth_error(both, 400, "invalid_request")
+    as_json = await identity.client.post("/v1/oauth/token", json={"grant_type": "client_credentials",
+                                                                  "client_id": cid, "client_secret": secret})
+    oauth_error(as_json, 400, "invalid_request")  # RFC 6749 asks for a form body
 
     ok = await identity.client.post("/v1/oauth/token", data={"grant_type": "client_credentials"},
                                     auth=httpx.BasicAuth(cid, secret))
     assert ok.status_code == 200 and ok.json()["token_type"] == "Bearer"
     assert ok.headers["cache-control"] == "no-store"
+
+
+async def test_the_openapi_says_what_every_identity_route_answers(identity: Harness) -> None:
+    spec = (await identity.client.get("/openapi.json")).json()
+    missing = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            success = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+            if not success:
+                missing.append(f"{method} {path}: no success response")
+            for code, response in success.items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if code != "204" and not schema:
+                    missing.append(f"{method} {path}: {code} without a schema")
+    assert missing == []
+    token = spec["paths"]["/v1/oauth/token"]["post"]["responses"]
+    assert token["401"]["content"]["application/json"]["schema"]["$ref"].endswith("/OAuthErrorOut")
