@@ -50,6 +50,7 @@ class KeySet(BaseModel):
 @router.get("/.well-known/jwks.json", tags=["tokens"], summary="Public keys that verify access tokens",
             response_model=KeySet)
 async def jwks(response: Response, keys: Keys) -> dict[str, Any]:
+    """The public keys of the signing keys in use, the next and the retiring ones (cached a minute)."""
     response.headers["Cache-Control"] = "public, max-age=60"
     return await keys.jwks()
 

@@ -77,6 +77,7 @@ class ViewAsOut(BaseModel):
 
 
 def member_out(doc: Doc) -> dict[str, Any]:
+    """A membership as the API shows it."""
     return {k: doc.get(k) for k in ("user_id", "school_id", "email", "display_name", "roles", "student_code",
                                     "student_id", "active", "created_at")}
 

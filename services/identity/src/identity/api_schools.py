@@ -103,6 +103,7 @@ class SchoolPatch(BaseModel):
 
 
 def school_out(doc: Doc) -> dict[str, Any]:
+    """A school as the API shows it."""
     return {"school_id": doc["_id"], **{k: doc.get(k) for k in ("name", "brin", "contact", "terminology",
                                                                  "retention", "active", "created_at")}}
 

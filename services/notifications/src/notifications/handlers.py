@@ -115,14 +115,11 @@ class Handlers:
 
     async def school_access(self, env: Envelope, data: SchoolAccessGrantedV1, session: Session) -> None:
         """An existing account got access to another school: a security notice that always goes."""
-        prefs = await repo.preferences(self.db, data.user_id, session)
-        await queue_email(
-            self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
-            school_id=data.school_id, kind="school_access", to=data.email, name=data.display_name,
-            language=choose_language(prefs.get("language"), data.language), link=data.link,
-            params={"school_name": data.school_name, "roles": data.roles}, user_id=data.user_id)
+        await self._security_email(env, data, session, kind="school_access", school_id=data.school_id,
+                                   params={"school_name": data.school_name, "roles": data.roles})
 
-    async def _security_email(self, env: Envelope, data: InvitationRequestedV1 | PasswordResetRequestedV1,
+    async def _security_email(self, env: Envelope,
+                              data: InvitationRequestedV1 | PasswordResetRequestedV1 | SchoolAccessGrantedV1,
                               session: Session, *, kind: str, school_id: str | None, params: dict[str, Any]) -> None:
         prefs = await repo.preferences(self.db, data.user_id, session)
         await queue_email(
