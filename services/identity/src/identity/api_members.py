@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -82,18 +83,24 @@ def member_out(doc: Doc) -> dict[str, Any]:
                                     "student_id", "active", "created_at")}
 
 
+async def _member_command(request: Request, use_case: Callable[[AsyncClientSession], Awaitable[Doc]],
+                          status_code: int = 200) -> Any:
+    """Run a use case that changes a membership in one transaction (kit.commands.execute) and show the result."""
+
+    async def work(session: AsyncClientSession) -> dict[str, Any]:
+        return member_out(await use_case(session))
+
+    return await execute(request, work, status_code=status_code)
+
+
 @router.post("/v1/schools/{school_id}/users", status_code=201, response_model=MemberOut)
 async def add_member(school_id: str, body: MemberIn, request: Request, db: Database, principal: SchoolAdmin,
                      settings: IdentityConfig) -> Any:
     """Add a person to the school with roles (their existing account is reused across schools)."""
-
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        return member_out(await members.add_member(
-            db, session, actor=principal, school_id=school_id, email=body.email, display_name=body.display_name,
-            roles=body.roles, student_code=body.student_code, language=body.language,
-            send_invitation=body.send_invitation, settings=settings))
-
-    return await execute(request, work, status_code=201)
+    return await _member_command(request, lambda session: members.add_member(
+        db, session, actor=principal, school_id=school_id, email=body.email, display_name=body.display_name,
+        roles=body.roles, student_code=body.student_code, language=body.language,
+        send_invitation=body.send_invitation, settings=settings), status_code=201)
 
 
 @router.get("/v1/schools/{school_id}/users", response_model=MemberPage)
@@ -124,67 +131,45 @@ async def update_member(school_id: str, user_id: str, body: MemberPatch, request
                         principal: SchoolAdmin) -> Any:
     """Change a member's name, language or e-mail address."""
     changes = body.model_dump(exclude_none=True)
-
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        return member_out(await members.change_member(db, session, actor=principal, school_id=school_id,
-                                                      user_id=user_id, changes=changes))
-
-    return await execute(request, work)
-
-
-async def _set_active(request: Request, db: Any, principal: Principal, school_id: str, user_id: str,
-                      active: bool) -> Any:
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        return member_out(await members.set_active(db, session, actor=principal, school_id=school_id,
-                                                   user_id=user_id, active=active))
-
-    return await execute(request, work)
+    return await _member_command(request, lambda session: members.change_member(
+        db, session, actor=principal, school_id=school_id, user_id=user_id, changes=changes))
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/deactivate", response_model=MemberOut)
 async def deactivate(school_id: str, user_id: str, request: Request, db: Database, principal: SchoolAdmin) -> Any:
     """Deactivate a member (never deleted): no more access to this school, running sessions end."""
-    return await _set_active(request, db, principal, school_id, user_id, False)
+    return await _member_command(request, lambda session: members.set_active(
+        db, session, actor=principal, school_id=school_id, user_id=user_id, active=False))
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/reactivate", response_model=MemberOut)
 async def reactivate(school_id: str, user_id: str, request: Request, db: Database, principal: SchoolAdmin) -> Any:
     """Give a deactivated member access again."""
-    return await _set_active(request, db, principal, school_id, user_id, True)
+    return await _member_command(request, lambda session: members.set_active(
+        db, session, actor=principal, school_id=school_id, user_id=user_id, active=True))
 
 
 @router.put("/v1/schools/{school_id}/users/{user_id}/roles/{role}", response_model=MemberOut)
 async def grant_role(school_id: str, user_id: str, role: Role, request: Request, db: Database,
                      principal: SchoolAdmin, body: RoleIn = Body(default_factory=RoleIn)) -> Any:
     """Grant a role (idempotent); role student needs a student code."""
-
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        return member_out(await members.grant_role(db, session, actor=principal, school_id=school_id,
-                                                   user_id=user_id, role=role, student_code=body.student_code))
-
-    return await execute(request, work)
+    return await _member_command(request, lambda session: members.grant_role(
+        db, session, actor=principal, school_id=school_id, user_id=user_id, role=role, student_code=body.student_code))
 
 
 @router.delete("/v1/schools/{school_id}/users/{user_id}/roles/{role}", response_model=MemberOut)
 async def revoke_role(school_id: str, user_id: str, role: Role, request: Request, db: Database,
                       principal: SchoolAdmin) -> Any:
     """Revoke a role; the last active school admin cannot be removed."""
-
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        return member_out(await members.revoke_role(db, session, actor=principal, school_id=school_id,
-                                                    user_id=user_id, role=role))
-
-    return await execute(request, work)
+    return await _member_command(request, lambda session: members.revoke_role(
+        db, session, actor=principal, school_id=school_id, user_id=user_id, role=role))
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/unlock", status_code=200, response_model=MemberOut)
 async def unlock(school_id: str, user_id: str, request: Request, db: Database, principal: SchoolAdmin) -> Any:
     """Lift a lockout after repeated failed logins."""
-
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        return member_out(await members.unlock(db, session, actor=principal, school_id=school_id, user_id=user_id))
-
-    return await execute(request, work)
+    return await _member_command(request, lambda session: members.unlock(
+        db, session, actor=principal, school_id=school_id, user_id=user_id))
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/invitation", status_code=202, response_model=StatusOut)
