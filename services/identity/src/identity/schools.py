@@ -64,6 +64,7 @@ async def update_school(db: Db, session: Session, *, actor: Principal, school_id
         await repo.school(db, school_id, session=session)
     if doc is None:
         raise not_found(SCHOOL_NOT_FOUND)
-    await repo.audit(db, session, "school_settings_changed", actor=actor.subject, school_id=school_id,
-                     details={"fields": sorted(fields)})
+    if fields:
+        await repo.audit(db, session, "school_settings_changed", actor=actor.subject, school_id=school_id,
+                         details={"fields": sorted(fields)})
     return doc
