@@ -35,7 +35,7 @@ async def request_password_reset(db: Db, session: Session, *, email: str, addres
     """Send a reset link when the account exists.
 
     Known and unknown addresses do the same work (a link record, the event or a write of its size, and an
-    audit entry, in one transaction), so the answer takes as long either way and tells nothing by its timing.
+    audit entry, in one transaction), so it costs as long either way; the route answers before it runs.
     """
     try:
         normalised: str | None = normalise_email(email)
