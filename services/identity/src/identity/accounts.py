@@ -24,11 +24,12 @@ from kit.clock import now
 from kit.errors import Text
 from kit.ids import new_id
 from kit.mongo import Db, is_duplicate_key
+from kit.outbox import Outbox
 
 Session = AsyncClientSession
 
 
-async def find_or_create_user(db: Db, session: Session, *, email: str, display_name: str, language: str,
+async def find_or_create_user(db: Db, session: Session, outbox: Outbox, *, email: str, display_name: str, language: str,
                               operator: bool = False, password_hash: str | None = None) -> tuple[Doc, bool]:
     """The account of an e-mail address, created when there is none; True when it was created."""
     existing = await repo.user_by_email(db, email, session=session)
@@ -37,12 +38,12 @@ async def find_or_create_user(db: Db, session: Session, *, email: str, display_n
     user: Doc = {"_id": new_id("usr"), "email": email, "display_name": display_name, "language": language,
                  "operator": operator, "password_hash": password_hash, "active": True, "created_at": now()}
     await repo.insert_user(db, session, user)
-    await repo.stage(db, session, UserCreatedV1(user_id=user["_id"], email=email, display_name=display_name,
+    await repo.stage(outbox, session, UserCreatedV1(user_id=user["_id"], email=email, display_name=display_name,
                                                 language=language))
     return user, True
 
 
-async def add_membership(db: Db, session: Session, *, school_id: str, user: Doc, roles: list[Role],
+async def add_membership(db: Db, session: Session, outbox: Outbox, *, school_id: str, user: Doc, roles: list[Role],
                          student_code: str | None = None, student_id: str | None = None) -> Doc:
     """Make a person a member of a school with roles; 409 when they already are."""
     membership: Doc = {
@@ -66,13 +67,13 @@ async def add_membership(db: Db, session: Session, *, school_id: str, user: Doc,
         raise conflict("email", "already a member of this school", Text(
             "Deze persoon is al lid van deze school.", "This person is already a member of this school.")) from exc
     for role in membership["roles"]:
-        await stage_granted(db, session, membership, role)
+        await stage_granted(db, session, outbox, membership, role)
     return membership
 
 
-async def stage_granted(db: Db, session: Session, membership: Doc, role: str) -> None:
+async def stage_granted(db: Db, session: Session, outbox: Outbox, membership: Doc, role: str) -> None:
     """Publish that a member got a role (with every role they now hold)."""
-    await repo.stage(db, session, MembershipGrantedV1(
+    await repo.stage(outbox, session, MembershipGrantedV1(
         user_id=membership["user_id"], school_id=membership["school_id"], role=role, roles=membership["roles"],
         student_code=membership.get("student_code"), student_id=membership.get("student_id")))
 
@@ -85,31 +86,32 @@ async def member(db: Db, school_id: str, user_id: str, session: Session | None =
     return found
 
 
-async def invite(db: Db, session: Session, *, user: Doc, school: Doc, settings: IdentitySettings) -> None:
+async def invite(db: Db, session: Session, outbox: Outbox, *, user: Doc, school: Doc,
+                 settings: IdentitySettings) -> None:
     """Send a login code: a single-use link to choose a password, valid for invitation_ttl_hours."""
     token = new_secret()
     expires = now() + timedelta(hours=settings.invitation_ttl_hours)
     await repo.insert_one_time(db, session, {"_id": secret_hash(token), "kind": "invitation", "user_id": user["_id"],
                                              "school_id": school["_id"], "expires_at": expires, "used_at": None})
-    await repo.stage(db, session, InvitationRequestedV1(
+    await repo.stage(outbox, session, InvitationRequestedV1(
         user_id=user["_id"], school_id=school["_id"], school_name=school["name"], email=user["email"],
         display_name=user["display_name"], language=user.get("language", "nl"),
         link=set_password_link(settings.public_url, "invitation", token), expires_at=expires))
 
 
-async def welcome(db: Db, session: Session, *, user: Doc, school: Doc, roles: list[str],
+async def welcome(db: Db, session: Session, outbox: Outbox, *, user: Doc, school: Doc, roles: list[str],
                   settings: IdentitySettings) -> None:
     """Tell a person about their new school: a login code when they have no password yet, else a notice."""
     if not user.get("password_hash"):
-        await invite(db, session, user=user, school=school, settings=settings)
+        await invite(db, session, outbox, user=user, school=school, settings=settings)
         return
-    await repo.stage(db, session, SchoolAccessGrantedV1(
+    await repo.stage(outbox, session, SchoolAccessGrantedV1(
         user_id=user["_id"], school_id=school["_id"], school_name=school["name"], email=user["email"],
         display_name=user["display_name"], language=user.get("language", "nl"), roles=sorted(roles),
         link=settings.public_url.rstrip("/") + "/"))
 
 
-async def update_user(db: Db, session: Session, *, school_id: str | None, user_id: str,
+async def update_user(db: Db, session: Session, outbox: Outbox, *, school_id: str | None, user_id: str,
                       changes: dict[str, Any]) -> Doc:
     """Change a person's name, language or e-mail (e-mail only when they belong to this school alone)."""
     user = await repo.user(db, user_id, session=session)
@@ -125,7 +127,7 @@ async def update_user(db: Db, session: Session, *, school_id: str | None, user_i
     user.update(changes)
     await repo.update_user(db, session, user_id, {**changes, "updated_at": now()})
     await repo.update_memberships_of(db, session, user_id, search_fields(user["display_name"], user["email"]))
-    await repo.stage(db, session, UserUpdatedV1(
+    await repo.stage(outbox, session, UserUpdatedV1(
         user_id=user_id, email=user["email"], display_name=user["display_name"],
         language=user.get("language", "nl"), active=user.get("active", True)), school_id=school_id or None)
     return user

@@ -18,8 +18,9 @@ from identity.deps import ClientAddress, IdentityConfig, Keys, PasswordHashing
 from identity.schemas import Email, Language, Name, StatusOut, TokenOut
 from identity.settings import IdentitySettings
 from kit.commands import execute
-from kit.deps import CurrentPrincipal, Database, Mongo
+from kit.deps import CurrentPrincipal, Database, Mongo, ServiceOutbox
 from kit.mongo import Client, Db, run_in_transaction
+from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -84,22 +85,22 @@ async def logout(body: RefreshIn, db: Database) -> Response:
 
 
 @router.post("/v1/auth/password-reset", tags=["login"], status_code=202, response_model=StatusOut)
-async def request_reset(body: ResetIn, background: BackgroundTasks, db: Database, mongo: Mongo,
+async def request_reset(body: ResetIn, background: BackgroundTasks, db: Database, outbox: ServiceOutbox, mongo: Mongo,
                         settings: IdentityConfig, address: ClientAddress) -> dict[str, str]:
     """Forgot password: the same answer, in the same time, whether or not the address has an account.
 
     The answer goes before any work is done (the work runs after it), so its timing cannot tell.
     """
-    background.add_task(_reset_after_answering, mongo, db, email=body.email, address=address, settings=settings)
+    background.add_task(_reset_after_answering, mongo, db, outbox, email=body.email, address=address, settings=settings)
     return {"status": RESET_ANSWER}
 
 
-async def _reset_after_answering(mongo: Client, db: Db, *, email: str, address: str,
+async def _reset_after_answering(mongo: Client, db: Db, outbox: Outbox, *, email: str, address: str,
                                  settings: IdentitySettings) -> None:
     """The reset request's transaction, run once the answer was sent; a failure is logged, never shown."""
 
     async def work(session: AsyncClientSession) -> None:
-        await credentials.request_password_reset(db, session, email=email, address=address, settings=settings)
+        await credentials.request_password_reset(db, session, outbox, email=email, address=address, settings=settings)
 
     try:
         await run_in_transaction(mongo, work)
@@ -169,13 +170,14 @@ async def me(db: Database, principal: CurrentPrincipal) -> dict[str, Any]:
 
 
 @router.patch("/v1/me", tags=["me"], response_model=MeOut)
-async def update_me(body: MeIn, request: Request, db: Database, principal: CurrentPrincipal) -> Any:
+async def update_me(body: MeIn, request: Request, db: Database, outbox: ServiceOutbox,
+                    principal: CurrentPrincipal) -> Any:
     """Change my display name or language."""
     changes = body.model_dump(exclude_none=True)
 
     async def work(session: AsyncClientSession) -> dict[str, Any]:
         if changes:
-            await accounts.update_user(db, session, school_id=None, user_id=principal.subject, changes=changes)
+            await accounts.update_user(db, session, outbox, school_id=None, user_id=principal.subject, changes=changes)
         return await accounts.profile(db, principal=principal, session=session)
 
     return await execute(request, work)

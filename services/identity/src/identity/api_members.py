@@ -19,7 +19,7 @@ from identity.repository import Doc
 from identity.schemas import STUDENT_CODE, Email, Language, Name, StatusOut
 from kit.auth import Principal, Role, require_roles
 from kit.commands import execute
-from kit.deps import Database
+from kit.deps import Database, ServiceOutbox
 
 router = APIRouter(tags=["school members"])
 StudentCode = Annotated[str, Field(max_length=40, pattern=STUDENT_CODE,
@@ -94,11 +94,12 @@ async def _member_command(request: Request, use_case: Callable[[AsyncClientSessi
 
 
 @router.post("/v1/schools/{school_id}/users", status_code=201, response_model=MemberOut)
-async def add_member(school_id: str, body: MemberIn, request: Request, db: Database, principal: SchoolAdmin,
+async def add_member(school_id: str, body: MemberIn, request: Request, db: Database, outbox: ServiceOutbox,
+                     principal: SchoolAdmin,
                      settings: IdentityConfig) -> Any:
     """Add a person to the school with roles (their existing account is reused across schools)."""
     return await _member_command(request, lambda session: members.add_member(
-        db, session, actor=principal, school_id=school_id, email=body.email, display_name=body.display_name,
+        db, session, outbox, actor=principal, school_id=school_id, email=body.email, display_name=body.display_name,
         roles=body.roles, student_code=body.student_code, language=body.language,
         send_invitation=body.send_invitation, settings=settings), status_code=201)
 
@@ -128,41 +129,45 @@ async def get_member(school_id: str, user_id: str, db: Database, _: SchoolAdmin)
 
 @router.patch("/v1/schools/{school_id}/users/{user_id}", response_model=MemberOut)
 async def update_member(school_id: str, user_id: str, body: MemberPatch, request: Request, db: Database,
+                        outbox: ServiceOutbox,
                         principal: SchoolAdmin) -> Any:
     """Change a member's name, language or e-mail address."""
     changes = body.model_dump(exclude_none=True)
     return await _member_command(request, lambda session: members.change_member(
-        db, session, actor=principal, school_id=school_id, user_id=user_id, changes=changes))
+        db, session, outbox, actor=principal, school_id=school_id, user_id=user_id, changes=changes))
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/deactivate", response_model=MemberOut)
-async def deactivate(school_id: str, user_id: str, request: Request, db: Database, principal: SchoolAdmin) -> Any:
+async def deactivate(school_id: str, user_id: str, request: Request, db: Database, outbox: ServiceOutbox,
+                     principal: SchoolAdmin) -> Any:
     """Deactivate a member (never deleted): no more access to this school, running sessions end."""
     return await _member_command(request, lambda session: members.set_active(
-        db, session, actor=principal, school_id=school_id, user_id=user_id, active=False))
+        db, session, outbox, actor=principal, school_id=school_id, user_id=user_id, active=False))
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/reactivate", response_model=MemberOut)
-async def reactivate(school_id: str, user_id: str, request: Request, db: Database, principal: SchoolAdmin) -> Any:
+async def reactivate(school_id: str, user_id: str, request: Request, db: Database, outbox: ServiceOutbox,
+                     principal: SchoolAdmin) -> Any:
     """Give a deactivated member access again."""
     return await _member_command(request, lambda session: members.set_active(
-        db, session, actor=principal, school_id=school_id, user_id=user_id, active=True))
+        db, session, outbox, actor=principal, school_id=school_id, user_id=user_id, active=True))
 
 
 @router.put("/v1/schools/{school_id}/users/{user_id}/roles/{role}", response_model=MemberOut)
-async def grant_role(school_id: str, user_id: str, role: Role, request: Request, db: Database,
+async def grant_role(school_id: str, user_id: str, role: Role, request: Request, db: Database, outbox: ServiceOutbox,
                      principal: SchoolAdmin, body: RoleIn = Body(default_factory=RoleIn)) -> Any:
     """Grant a role (idempotent); role student needs a student code."""
     return await _member_command(request, lambda session: members.grant_role(
-        db, session, actor=principal, school_id=school_id, user_id=user_id, role=role, student_code=body.student_code))
+        db, session, outbox, actor=principal, school_id=school_id, user_id=user_id, role=role,
+            student_code=body.student_code))
 
 
 @router.delete("/v1/schools/{school_id}/users/{user_id}/roles/{role}", response_model=MemberOut)
-async def revoke_role(school_id: str, user_id: str, role: Role, request: Request, db: Database,
+async def revoke_role(school_id: str, user_id: str, role: Role, request: Request, db: Database, outbox: ServiceOutbox,
                       principal: SchoolAdmin) -> Any:
     """Revoke a role; the last active school admin cannot be removed."""
     return await _member_command(request, lambda session: members.revoke_role(
-        db, session, actor=principal, school_id=school_id, user_id=user_id, role=role))
+        db, session, outbox, actor=principal, school_id=school_id, user_id=user_id, role=role))
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/unlock", status_code=200, response_model=MemberOut)
@@ -173,12 +178,13 @@ async def unlock(school_id: str, user_id: str, request: Request, db: Database, p
 
 
 @router.post("/v1/schools/{school_id}/users/{user_id}/invitation", status_code=202, response_model=StatusOut)
-async def send_invitation(school_id: str, user_id: str, request: Request, db: Database, principal: SchoolAdmin,
+async def send_invitation(school_id: str, user_id: str, request: Request, db: Database, outbox: ServiceOutbox,
+                          principal: SchoolAdmin,
                           settings: IdentityConfig) -> Any:
     """(Re)send a login code to a member."""
 
     async def work(session: AsyncClientSession) -> dict[str, str]:
-        await members.send_invitation(db, session, actor=principal, school_id=school_id, user_id=user_id,
+        await members.send_invitation(db, session, outbox, actor=principal, school_id=school_id, user_id=user_id,
                                       settings=settings)
         return {"status": "Uitnodiging verstuurd."}
 

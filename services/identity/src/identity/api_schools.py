@@ -18,7 +18,7 @@ from identity.problems import invalid
 from identity.repository import Doc
 from identity.schemas import Email, Language, Name
 from kit.commands import execute
-from kit.deps import CurrentPrincipal, Database
+from kit.deps import CurrentPrincipal, Database, ServiceOutbox
 
 router = APIRouter()
 BRIN = re.compile(r"^[0-9]{2}[A-Z]{2}([0-9]{2})?$")
@@ -109,13 +109,13 @@ def school_out(doc: Doc) -> dict[str, Any]:
 
 
 @router.post("/v1/schools", tags=["schools"], status_code=201, response_model=SchoolOut)
-async def create_school(body: SchoolIn, request: Request, db: Database, operator: Operator,
+async def create_school(body: SchoolIn, request: Request, db: Database, outbox: ServiceOutbox, operator: Operator,
                         settings: IdentityConfig) -> Any:
     """The operator creates a school and its first admin (who gets an invitation)."""
 
     async def work(session: AsyncClientSession) -> dict[str, Any]:
         school = await schools.create_school(
-            db, session, operator=operator, name=body.name, brin=body.brin, contact=body.contact.model_dump(),
+            db, session, outbox, operator=operator, name=body.name, brin=body.brin, contact=body.contact.model_dump(),
             admin_email=body.admin_email, admin_name=body.admin_name, language=body.language,
             send_invitation=body.send_invitation, settings=settings)
         return school_out(school)

@@ -12,6 +12,7 @@ from identity.models import normalise_email, password_problem
 from identity.passwords import Passwords
 from identity.settings import IdentitySettings
 from kit.mongo import Client, Db, run_in_transaction
+from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ async def ensure_operator(mongo: Client, db: Db, *, settings: IdentitySettings, 
         return
     password_hash = await passwords.hash(settings.operator_password.get_secret_value())
 
+    outbox = Outbox(db, settings.service)
+
     async def work(session: AsyncClientSession) -> None:
-        user, _ = await find_or_create_user(db, session, email=email, display_name="Platform operator",
+        user, _ = await find_or_create_user(db, session, outbox, email=email, display_name="Platform operator",
                                             language="nl", operator=True, password_hash=password_hash)
         await repo.audit(db, session, "operator_bootstrapped", actor=None, school_id=None, target=user["_id"])
 

@@ -25,12 +25,13 @@ from identity.settings import IdentitySettings
 from kit.auth import Principal
 from kit.clock import now
 from kit.mongo import Db
+from kit.outbox import Outbox
 
 Session = AsyncClientSession
 NO_ACCOUNT = "no-account@invalid.example"
 
 
-async def request_password_reset(db: Db, session: Session, *, email: str, address: str,
+async def request_password_reset(db: Db, session: Session, outbox: Outbox, *, email: str, address: str,
                                  settings: IdentitySettings) -> None:
     """Send a reset link when the account exists.
 
@@ -54,7 +55,7 @@ async def request_password_reset(db: Db, session: Session, *, email: str, addres
         display_name=owner["display_name"] if owner else "", language=owner.get("language", "nl") if owner else "nl",
         link=set_password_link(settings.public_url, "reset", token), expires_at=expires)
     if owner:
-        await repo.stage(db, session, event, school_id=None)
+        await repo.stage(outbox, session, event, school_id=None)
     else:  # a write of the same size where the event would go, so both answers cost the same
         await repo.insert_decoy(db, session, event.model_dump(mode="json"), expires)
     await repo.audit(db, session, "password_reset_requested", actor=None, school_id=None,

@@ -16,6 +16,7 @@ from identity.settings import IdentitySettings
 from kit.auth import Role
 from kit.consumer import Handler, Unprocessable
 from kit.mongo import Db
+from kit.outbox import Outbox
 
 Session = AsyncClientSession
 
@@ -40,10 +41,11 @@ class Handlers:
     def __init__(self, db: Db, settings: IdentitySettings) -> None:
         self.db = db
         self.settings = settings
+        self.outbox = Outbox(db, settings.service)
 
     async def student_created(self, env: Envelope, data: StudentCreatedV1, session: Session) -> None:
         """A student record gets an account (reused across schools) and a student membership."""
-        db = self.db
+        db, outbox = self.db, self.outbox
         school = await repo.school(db, data.school_id, session=session)
         if school is None:
             raise Unprocessable(f"unknown school {data.school_id}")
@@ -51,12 +53,13 @@ class Handlers:
             email = normalise_email(data.email)
         except ValueError as exc:
             raise Unprocessable("student e-mail address is not valid") from exc
-        user, _ = await find_or_create_user(db, session, email=email, language=data.language,
+        user, _ = await find_or_create_user(db, session, outbox, email=email, language=data.language,
                                             display_name=f"{data.first_name} {data.last_name}".strip())
         membership = await repo.membership(db, data.school_id, user["_id"], session=session)
         newly_student = membership is None or Role.STUDENT.value not in membership["roles"]
         if membership is None:
-            membership = await add_membership(db, session, school_id=data.school_id, user=user, roles=[Role.STUDENT],
+            membership = await add_membership(db, session, outbox, school_id=data.school_id, user=user,
+                                              roles=[Role.STUDENT],
                                               student_code=data.student_code, student_id=data.student_id)
         elif membership.get("student_code") not in (None, data.student_code):
             raise Unprocessable("the account already has another student code in this school")
@@ -65,12 +68,13 @@ class Handlers:
                 "$addToSet": {"roles": Role.STUDENT.value},
                 "$set": {"student_code": data.student_code, "student_id": data.student_id}})
             assert membership is not None
-            await stage_granted(db, session, membership, Role.STUDENT.value)
+            await stage_granted(db, session, outbox, membership, Role.STUDENT.value)
         else:
             await repo.update_membership(db, session, data.school_id, user["_id"],
                                          {"$set": {"student_id": data.student_id}})
         if data.invite and newly_student:
-            await welcome(db, session, user=user, school=school, roles=membership["roles"], settings=self.settings)
+            await welcome(db, session, outbox, user=user, school=school, roles=membership["roles"],
+                          settings=self.settings)
 
     async def student_updated(self, env: Envelope, data: StudentUpdatedV1, session: Session) -> None:
         """A changed student code follows the student record."""

@@ -21,7 +21,6 @@ from kit.outbox import Outbox
 
 Doc = dict[str, Any]
 Session = AsyncClientSession | None
-SERVICE = "identity"
 SIGNING_KEYS = "signing_keys"
 
 
@@ -50,13 +49,13 @@ async def ensure_indexes(db: Db) -> None:
 
 # --- events ------------------------------------------------------------------------------------------
 
-async def stage(db: Db, session: AsyncClientSession, event: Event, *, subject: str | None = None,
+async def stage(outbox: Outbox, session: AsyncClientSession, event: Event, *, subject: str | None = None,
                 school_id: str | None = None) -> Envelope:
     """Stage an event in the caller's transaction; subject and school come from the event unless given."""
     school = school_id if school_id is not None else getattr(event, "school_id", None)
     key = subject or getattr(event, "user_id", None) or school
     assert key is not None, "an identity event names its person or its school"
-    return await Outbox(db, SERVICE).stage(session, event, subject=key, school_id=school)
+    return await outbox.stage(session, event, subject=key, school_id=school)
 
 
 # --- schools -----------------------------------------------------------------------------------------

@@ -17,22 +17,25 @@ from kit.auth import Principal, Role
 from kit.clock import now
 from kit.ids import new_id
 from kit.mongo import Db
+from kit.outbox import Outbox
 
 Session = AsyncClientSession
 
 
-async def create_school(db: Db, session: Session, *, operator: Principal, name: str, brin: str | None,
+async def create_school(db: Db, session: Session, outbox: Outbox, *, operator: Principal, name: str, brin: str | None,
                         contact: dict[str, Any], admin_email: str, admin_name: str, language: str,
                         send_invitation: bool, settings: IdentitySettings) -> Doc:
     """The operator creates a school and its first school admin."""
     school: Doc = {"_id": new_id("sch"), "name": name, "brin": brin, "contact": contact, "terminology": {},
                    "retention": default_retention(), "active": True, "created_at": now()}
     await repo.insert_school(db, session, school)
-    await repo.stage(db, session, SchoolCreatedV1(school_id=school["_id"], name=name, brin=brin))
-    user, _ = await find_or_create_user(db, session, email=admin_email, display_name=admin_name, language=language)
-    membership = await add_membership(db, session, school_id=school["_id"], user=user, roles=[Role.SCHOOL_ADMIN])
+    await repo.stage(outbox, session, SchoolCreatedV1(school_id=school["_id"], name=name, brin=brin))
+    user, _ = await find_or_create_user(db, session, outbox, email=admin_email, display_name=admin_name,
+                                        language=language)
+    membership = await add_membership(db, session, outbox, school_id=school["_id"], user=user,
+                                      roles=[Role.SCHOOL_ADMIN])
     if send_invitation:
-        await welcome(db, session, user=user, school=school, roles=membership["roles"], settings=settings)
+        await welcome(db, session, outbox, user=user, school=school, roles=membership["roles"], settings=settings)
     await repo.audit(db, session, "school_created", actor=operator.subject, school_id=school["_id"],
                      target=user["_id"])
     return school
