@@ -122,3 +122,19 @@ class PasswordResetRequestedV1(Event):
     language: Language = "nl"
     link: str
     expires_at: datetime
+
+
+@register
+class SchoolAccessGrantedV1(Event):
+    """A person who already has an account (and a password) got access to another school: send them a notice."""
+
+    TYPE = "identity.school_access_granted"
+    VERSION = 1
+    user_id: str
+    school_id: str
+    school_name: str
+    email: EmailAddress
+    display_name: str
+    language: Language = "nl"
+    roles: list[str]
+    link: str = Field(description="Where the person logs in")

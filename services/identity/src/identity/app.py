@@ -5,12 +5,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from identity import api, members
+from identity import api, api_clients, api_members, api_schools
+from identity import repository as repo
 from identity.bootstrap import check_operator_settings, ensure_operator
 from identity.keys import SigningKeys
 from identity.passwords import Passwords
-from identity.repository import Repository
-from identity.service import Identity
 from identity.settings import IdentitySettings
 from kit.app import create_service_app
 from kit.auth import TokenVerifier
@@ -35,16 +34,17 @@ def create_app(settings: IdentitySettings | None = None) -> FastAPI:
 
     async def wire(app: FastAPI) -> None:
         keys = SigningKeys(app.state.db, settings, timedelta(seconds=settings.key_publish_ahead_s))
+        app.state.keys = keys
+        app.state.passwords = passwords
         app.state.verifier = OwnKeysVerifier(keys)
-        app.state.identity = Identity(app.state.mongo, app.state.db, settings, passwords, keys)
-        await Repository(app.state.db).ensure_indexes()
+        await repo.ensure_indexes(app.state.db)
         await keys.ensure()
-        await ensure_operator(app.state.identity)
+        await ensure_operator(app.state.mongo, app.state.db, settings=settings, passwords=passwords)
 
     return create_service_app(
         settings,
         title="Identity",
         description="Schools (tenants), users, memberships and roles, login and tokens.",
-        routers=[api.router, members.router],
+        routers=[api.router, api_schools.router, api_members.router, api_clients.router],
         startup=[wire],
     )

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from identity import repository as repo
+from identity.accounts import find_or_create_user
 from identity.models import normalise_email, password_problem
-from identity.service import Identity, Session
+from identity.passwords import Passwords
 from identity.settings import IdentitySettings
-from kit.mongo import run_in_transaction
+from kit.mongo import Client, Db, run_in_transaction
+from kit.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -22,23 +27,27 @@ def check_operator_settings(s: IdentitySettings) -> None:
             raise RuntimeError(f"OPERATOR_PASSWORD {reason}")
 
 
-async def ensure_operator(identity: Identity) -> None:
-    """Create the operator account when it does not exist; an existing one keeps its password."""
-    s = identity.settings
-    if not s.operator_email or s.operator_password is None:
+async def ensure_operator(mongo: Client, db: Db, *, settings: IdentitySettings, passwords: Passwords) -> None:
+    """Create the operator account when it does not exist; an existing one keeps its password.
+
+    Startup is this command's caller, so it owns the transaction (as kit.commands.execute does for a request).
+    """
+    if not settings.operator_email or settings.operator_password is None:
         log.warning("no operator account configured (local mode)")
         return
-    email = normalise_email(s.operator_email)
-    existing = await identity.repo.user_by_email(email)
+    email = normalise_email(settings.operator_email)
+    existing = await repo.user_by_email(db, email)
     if existing is not None:
         if not existing.get("operator"):
-            await identity.repo.users.update_one({"_id": existing["_id"]}, {"$set": {"operator": True}})
+            await repo.update_user(db, None, existing["_id"], {"operator": True})
         return
-    password_hash = await identity.passwords.hash(s.operator_password.get_secret_value())
+    password_hash = await passwords.hash(settings.operator_password.get_secret_value())
 
-    async def work(session: Session) -> None:
-        user, _ = await identity.find_or_create_user(session, email=email, display_name="Platform operator",
-                                                     language="nl", operator=True, password_hash=password_hash)
-        await identity.audit(session, "operator_bootstrapped", actor=None, school_id=None, target=user["_id"])
+    outbox = Outbox(db, settings.service)
 
-    await run_in_transaction(identity.client, work)
+    async def work(session: AsyncClientSession) -> None:
+        user, _ = await find_or_create_user(db, session, outbox, email=email, display_name="Platform operator",
+                                            language="nl", operator=True, password_hash=password_hash)
+        await repo.audit(db, session, "operator_bootstrapped", actor=None, school_id=None, target=user["_id"])
+
+    await run_in_transaction(mongo, work)

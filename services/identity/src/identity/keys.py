@@ -13,16 +13,15 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pymongo import DESCENDING
 
-from identity.models import now
+from identity import repository as repo
 from identity.settings import IdentitySettings
 from kit.auth import generate_signing_key, public_jwk
+from kit.clock import now
 from kit.mongo import Db
 
 log = logging.getLogger(__name__)
 
-KEYS = "signing_keys"
 # A new key is published this long before it signs anything, so every verifier has fetched it first.
 PUBLISH_AHEAD = timedelta(seconds=10)
 CACHE_S = 5.0
@@ -32,7 +31,7 @@ class SigningKeys:
     """The key that signs now, and the public keys verifiers must know."""
 
     def __init__(self, db: Db, settings: IdentitySettings, publish_ahead: timedelta = PUBLISH_AHEAD) -> None:
-        self.collection = db[KEYS]
+        self.db = db
         self.settings = settings
         self.publish_ahead = publish_ahead
         secret = settings.signing_keys_secret.get_secret_value() if settings.signing_keys_secret else None
@@ -53,9 +52,9 @@ class SigningKeys:
         ahead = self.publish_ahead if publish_ahead is None else publish_ahead
         current = now()
         retire_at = current + ahead + timedelta(seconds=self.settings.access_ttl_s + 60)
-        await self.collection.update_many({"retire_at": None}, {"$set": {"retire_at": retire_at}})
+        await repo.retire_signing_keys(self.db, retire_at)
         private = generate_signing_key()
-        await self.collection.insert_one({
+        await repo.insert_signing_key(self.db, {
             "_id": private["kid"],
             "sealed": self._seal(private),
             "public": public_jwk(private),
@@ -83,17 +82,13 @@ class SigningKeys:
             await self.ensure()
             usable = await self._usable()
             assert usable is not None
-        current = now()
-        published = await self.collection.find(
-            {"$or": [{"retire_at": None}, {"retire_at": {"$gt": current}}]}
-        ).to_list()
+        published = await repo.published_signing_keys(self.db)
         self._cache = (time.monotonic(), usable, [doc["public"] for doc in published])
         return self._cache
 
     async def _usable(self) -> dict[str, Any] | None:
         """The newest key whose signing time has come and that this secret can open."""
-        cursor = self.collection.find({"signing_from": {"$lte": now()}}).sort("signing_from", DESCENDING)
-        async for doc in cursor:
+        for doc in await repo.signing_keys_in_use(self.db):
             try:
                 return self._open(doc["sealed"])
             except InvalidTag:

@@ -1,10 +1,11 @@
-"""Identity's rules, free of I/O: e-mail addresses, passwords, roles, tokens."""
+"""Identity's rules, free of I/O: e-mail addresses, passwords, roles, tokens, retention."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -15,6 +16,9 @@ MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
 COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
 ROLE_VALUES = frozenset(r.value for r in Role)
+# An API client acts for the school's systems: staff roles only, never a student's.
+CLIENT_ROLES = frozenset({Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR, Role.ASSESSOR, Role.EXAM_BOARD})
+RETENTION_CLASSES = ("personal_data", "results", "evidence", "videos", "audit")
 
 
 def password_problem(password: str, *, email: str | None = None) -> str | None:
@@ -46,16 +50,27 @@ def account_key(email: str) -> str:
     return "acct:" + secret_hash(email)
 
 
-def new_id(prefix: str) -> str:
-    """A readable random id such as usr_3f9c..."""
-    return f"{prefix}_{secrets.token_hex(8)}"
-
-
-def now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
 def aware(value: datetime) -> datetime:
     """A datetime from Mongo made timezone-aware (UTC)."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def default_retention() -> dict[str, int]:
+    """Retention in years per record class (DOMAIN.md: 10 years by default, configurable per school)."""
+    return dict.fromkeys(RETENTION_CLASSES, 10)
+
+
+def membership_id(school_id: str, user_id: str) -> str:
+    """A membership's id: one per person per school."""
+    return f"{school_id}:{user_id}"
+
+
+def search_fields(display_name: str, email: str) -> dict[str, str]:
+    """The denormalised fields a school's member list sorts and searches on."""
+    return {"email": email, "display_name": display_name, "sort_key": display_name.lower(),
+            "search": f"{display_name} {email}".lower()}
+
+
+def set_password_link(public_url: str, kind: str, token: str) -> str:
+    """The link an invitation or reset e-mail carries (the token travels in the query, read by the page)."""
+    return f"{public_url.rstrip('/')}/identity/set-password?kind={kind}&token={quote(token)}"

@@ -1,14 +1,9 @@
 """The identity service's worker: its outbox relay and its consumers."""
 
-from contracts import Event, events_topic
-from identity.handlers import handlers
-from identity.keys import SigningKeys
-from identity.passwords import Passwords
-from identity.repository import Repository
-from identity.service import Identity
+from contracts import events_topic
+from identity import repository as repo
+from identity.handlers import build_handlers
 from identity.settings import IdentitySettings
-from kit.consumer import Handler
-from kit.mongo import Db
 from kit.worker import ConsumerSpec
 from kit.worker import main as run_worker
 
@@ -16,17 +11,9 @@ from kit.worker import main as run_worker
 def main() -> None:
     """Entry point of the identity worker process."""
     settings = IdentitySettings()
-    passwords = Passwords(settings)
-
-    def identity_handlers(db: Db) -> dict[type[Event], Handler]:
-        # db.client is the worker's own client: handler sessions must come from the client that runs them.
-        return handlers(Identity(db.client, db, settings, passwords, SigningKeys(db, settings)))
-
-    async def indexes(db: Db) -> None:
-        await Repository(db).ensure_indexes()
-
     run_worker(settings, consumers=[ConsumerSpec(group="identity", topics=[events_topic("enrollment")],
-                                                 handlers=identity_handlers)], startup=[indexes])
+                                                 handlers=build_handlers(settings))],
+               startup=[repo.ensure_indexes])
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from contracts import Envelope, events_topic
 from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1, StudentCreatedV1
-from identity.handlers import handlers
+from identity.handlers import build_handlers
 from kit.consumer import ConsumerRunner
 from kit.kafka import create_producer, ensure_topics
 from kit.testing.kafka import produce, read_topic
@@ -29,15 +29,15 @@ async def deliver(identity: Harness, *events: tuple[object, str], school_id: str
     records = await read_topic(settings.kafka_bootstrap, topic, count=already + len(envelopes))
     producer = create_producer(settings)
     await producer.start()
-    app_identity = identity.client._transport.app.state.identity  # type: ignore[attr-defined]
+    app = identity.client._transport.app  # type: ignore[attr-defined]
     runner = ConsumerRunner(
         settings,
-        app_identity.client,
-        app_identity.db,
+        app.state.mongo,
+        app.state.db,
         producer,
         group=group,
         topics=[topic],
-        handlers=handlers(app_identity),
+        handlers=build_handlers(settings)(app.state.db),
         backoff_s=0.01,
     )
     try:

@@ -151,10 +151,9 @@ async def test_expired_tampered_and_foreign_tokens_are_refused(identity: Harness
     assert (await identity.client.get("/v1/audit", headers=tampered)).status_code == 401
     foreign = TestIssuer(tmp_path).headers("usr_x", operator=True)
     assert (await identity.client.get("/v1/audit", headers=foreign)).status_code == 401
-    from identity.models import now  # noqa: F401
     from kit.auth import Principal, access_claims, sign
 
-    key = await identity.client._transport.app.state.identity.keys.signing_key()  # type: ignore[attr-defined]
+    key = await identity.client._transport.app.state.keys.signing_key()  # type: ignore[attr-defined]
     expired = sign(access_claims(Principal("usr_x", "user", operator=True), ttl_s=-120), key)
     r = await identity.client.get("/v1/audit", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from identity.api import is_trusted_proxy
+from identity.deps import is_trusted_proxy
 from identity.models import normalise_email, password_problem
 
 

@@ -22,6 +22,7 @@ from contracts.identity import (
     MembershipGrantedV1,
     MembershipRevokedV1,
     PasswordResetRequestedV1,
+    SchoolAccessGrantedV1,
     UserCreatedV1,
     UserDeactivatedV1,
     UserUpdatedV1,
@@ -45,6 +46,7 @@ def build_handlers(settings: NotificationsSettings) -> Callable[[Db], Mapping[ty
             UserCreatedV1: h.user_changed, UserUpdatedV1: h.user_changed, UserDeactivatedV1: h.user_deactivated,
             MembershipGrantedV1: h.membership_granted, MembershipRevokedV1: h.membership_revoked,
             InvitationRequestedV1: h.invitation, PasswordResetRequestedV1: h.password_reset,
+            SchoolAccessGrantedV1: h.school_access,
             StudentCreatedV1: h.student_changed, StudentUpdatedV1: h.student_changed,
             StudentArchivedV1: h.student_archived,
             PersonLinkedV1: h.person_linked, PersonUnlinkedV1: h.person_unlinked,
@@ -111,7 +113,13 @@ class Handlers:
         await self._security_email(env, data, session, kind="password_reset", school_id=env.school_id,
                                    params={"expires_at": data.expires_at})
 
-    async def _security_email(self, env: Envelope, data: InvitationRequestedV1 | PasswordResetRequestedV1,
+    async def school_access(self, env: Envelope, data: SchoolAccessGrantedV1, session: Session) -> None:
+        """An existing account got access to another school: a security notice that always goes."""
+        await self._security_email(env, data, session, kind="school_access", school_id=data.school_id,
+                                   params={"school_name": data.school_name, "roles": data.roles})
+
+    async def _security_email(self, env: Envelope,
+                              data: InvitationRequestedV1 | PasswordResetRequestedV1 | SchoolAccessGrantedV1,
                               session: Session, *, kind: str, school_id: str | None, params: dict[str, Any]) -> None:
         prefs = await repo.preferences(self.db, data.user_id, session)
         await queue_email(
