@@ -98,3 +98,107 @@ class ExamBoardCaseDecidedV1(Event):
     student_id: str
     kind: str
     decided_at: datetime
+
+
+@register
+class AssignmentApprovedV1(Event):
+    """One approver signed an assignment: who, in which role, when, and the hash of the exact version signed."""
+
+    TYPE = "exams.assignment_approved"
+    VERSION = 1
+    assignment_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    approved_by: str
+    role: str = Field(description="student, school_supervisor or workplace_trainer")
+    approved_at: datetime
+    content_hash: str = Field(description="SHA-256 of the assignment version approved")
+    locked: bool = Field(description="True when this was the last approval and the assignment is now locked")
+
+
+@register
+class AssignmentAdoptedV1(Event):
+    """The assignment was adopted on behalf of the exam board (or needed no adoption, being a bank assignment
+    marked adopted); parts may now be scheduled."""
+
+    TYPE = "exams.assignment_adopted"
+    VERSION = 1
+    assignment_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    exam_name: str
+    adopted_by: str | None = Field(default=None, description="None when a bank assignment was already adopted")
+    adopted_at: datetime
+
+
+@register
+class AssignmentDeletedV1(Event):
+    """A wrongly prepared assignment was deleted before execution started (it is kept, marked deleted)."""
+
+    TYPE = "exams.assignment_deleted"
+    VERSION = 1
+    assignment_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    deleted_by: str
+    deleted_at: datetime
+
+
+@register
+class AssignmentPeopleChangedV1(Event):
+    """The people named on an assignment changed; `people` is the full current set (role -> user id)."""
+
+    TYPE = "exams.assignment_people_changed"
+    VERSION = 1
+    assignment_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    changed_by: str
+    changed_at: datetime
+    people: dict[str, str | None]
+    before: dict[str, str | None]
+
+
+@register
+class ExamPartRescheduledV1(Event):
+    """A scheduled part of an attempt got a new moment, place or assessors; carries the full current state."""
+
+    TYPE = "exams.part_rescheduled"
+    VERSION = 1
+    schedule_id: str
+    attempt_id: str
+    attempt_number: int = Field(ge=1)
+    school_id: str
+    student_id: str
+    exam_id: str
+    exam_name: str
+    part_id: str
+    part_name: str
+    starts_at: datetime
+    ends_at: datetime | None = None
+    location: str | None = None
+    first_assessor_id: str
+    second_assessor_id: str | None = None
+    second_assessor_may_submit: bool = False
+
+
+@register
+class ExamPartCancelledV1(Event):
+    """A scheduled part was cancelled (deregistration); a late cancellation forfeits the attempt."""
+
+    TYPE = "exams.part_cancelled"
+    VERSION = 1
+    schedule_id: str
+    attempt_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    part_id: str
+    cancelled_by: str
+    cancelled_at: datetime
+    late: bool = Field(description="Cancelled after the deregistration deadline")
+    attempt_forfeited: bool
