@@ -1,0 +1,1 @@
+"""Assignments (*examenopdrachten*): the school bank, preparation, approvals (signatures), adoption."""

@@ -1,0 +1,1 @@
+"""The exam catalog: exams per programme, published by the operator in immutable versions."""

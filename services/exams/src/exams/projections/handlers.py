@@ -1,0 +1,85 @@
+"""Event handlers: identity's memberships and enrollment's students, links, groups and programmes, kept locally."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from contracts import Envelope, Event
+from contracts.enrollment import (
+    ExamUnavailableMarkedV1,
+    GroupChangedV1,
+    GroupMembersChangedV1,
+    PersonLinkedV1,
+    PersonUnlinkedV1,
+    ProgrammeEnabledV1,
+    ProgrammePublishedV1,
+    StudentArchivedV1,
+    StudentCreatedV1,
+    StudentUpdatedV1,
+)
+from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
+from exams.common import Session
+from exams.projections import repository as repo
+from kit.consumer import Handler
+from kit.mongo import Db
+
+
+def build_handlers(db: Db) -> Mapping[type[Event], Handler]:
+    """The handler per consumed event class."""
+
+    async def granted(env: Envelope, data: MembershipGrantedV1, session: Session) -> None:
+        await repo.set_roles(db, session, school_id=data.school_id, user_id=data.user_id, roles=data.roles)
+        if data.role == "student" and data.student_id:
+            await repo.upsert_student(db, session, student_id=data.student_id,
+                                      fields={"school_id": data.school_id, "user_id": data.user_id})
+
+    async def revoked(env: Envelope, data: MembershipRevokedV1, session: Session) -> None:
+        await repo.set_roles(db, session, school_id=data.school_id, user_id=data.user_id, roles=data.roles)
+
+    async def student(env: Envelope, data: StudentCreatedV1 | StudentUpdatedV1, session: Session) -> None:
+        fields: dict[str, Any] = {
+            "school_id": data.school_id, "student_code": data.student_code, "first_name": data.first_name,
+            "last_name": data.last_name, "programme_ids": data.programme_ids}
+        if isinstance(data, StudentUpdatedV1):
+            fields.update(archived=data.archived, active=data.active)
+        await repo.upsert_student(db, session, student_id=data.student_id, fields=fields)
+
+    async def archived(env: Envelope, data: StudentArchivedV1, session: Session) -> None:
+        await repo.upsert_student(db, session, student_id=data.student_id,
+                                  fields={"school_id": data.school_id, "archived": True})
+
+    async def linked(env: Envelope, data: PersonLinkedV1 | PersonUnlinkedV1, session: Session) -> None:
+        await repo.link(db, session, school_id=data.school_id, student_id=data.student_id, user_id=data.user_id,
+                        relation=data.relation, linked=isinstance(data, PersonLinkedV1))
+
+    async def group(env: Envelope, data: GroupChangedV1, session: Session) -> None:
+        await repo.set_group(db, session, group_id=data.group_id, fields={
+            "school_id": data.school_id, "name": data.name, "category": data.category, "archived": data.archived})
+
+    async def group_members(env: Envelope, data: GroupMembersChangedV1, session: Session) -> None:
+        for ids, add in ((data.added, True), (data.removed, False)):
+            if ids:
+                await repo.change_student_list(db, session, student_ids=ids, school_id=data.school_id,
+                                               field="group_ids", value=data.group_id, add=add)
+
+    async def programme(env: Envelope, data: ProgrammePublishedV1, session: Session) -> None:
+        await repo.set_programme(db, session, programme_id=data.programme_id, fields={
+            "crebo": data.crebo, "name": data.name, "level": data.level, "cohort": data.cohort, "kind": data.kind})
+
+    async def enabled(env: Envelope, data: ProgrammeEnabledV1, session: Session) -> None:
+        await repo.enable_programme(db, session, school_id=data.school_id, programme_id=data.programme_id,
+                                    enabled=data.enabled)
+
+    async def unavailable(env: Envelope, data: ExamUnavailableMarkedV1, session: Session) -> None:
+        await repo.mark_unavailable(db, session, school_id=data.school_id, exam_id=data.exam_id,
+                                    student_ids=data.student_ids, unavailable=data.unavailable)
+
+    table: dict[type[Event], Any] = {
+        MembershipGrantedV1: granted, MembershipRevokedV1: revoked,
+        StudentCreatedV1: student, StudentUpdatedV1: student, StudentArchivedV1: archived,
+        PersonLinkedV1: linked, PersonUnlinkedV1: linked,
+        GroupChangedV1: group, GroupMembersChangedV1: group_members,
+        ProgrammePublishedV1: programme, ProgrammeEnabledV1: enabled, ExamUnavailableMarkedV1: unavailable,
+    }
+    return table
