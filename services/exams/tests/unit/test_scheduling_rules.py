@@ -9,14 +9,16 @@ from exams.views.models import STATES, cell_state
 from kit.errors import Problem
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-PARTS = [{"code": "obs", "name": "Observatie"}, {"code": "int", "name": "Interview"}, {"code": "prd", "name": "Product"}]
+PARTS = [{"code": "obs", "name": "Observatie"}, {"code": "int", "name": "Interview"},
+         {"code": "prd", "name": "Product"}]
 RULES = {"max_attempts": 3, "attempt_window_days": 365, "deregistration_days": 14}
 
 
 def test_all_parts_at_once_take_the_assignments_assessors_and_location() -> None:
     plans = expand(PARTS, [], PartPlan("", T0, T0 + timedelta(hours=3)), ("u-ass1", "u-ass2"), "De Linde")
     assert [p.part_code for p in plans] == ["obs", "int", "prd"]
-    assert {(p.first_assessor_id, p.second_assessor_id, p.location) for p in plans} == {("u-ass1", "u-ass2", "De Linde")}
+    assert {(p.first_assessor_id, p.second_assessor_id, p.location) for p in plans} == {
+        ("u-ass1", "u-ass2", "De Linde")}
 
 
 def test_copy_from_the_part_above_fills_only_what_is_not_given() -> None:

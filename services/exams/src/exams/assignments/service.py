@@ -164,9 +164,11 @@ async def readable(db: Db, *, principal: Principal, school_id: str, assignment_i
     if doc is None:
         raise not_found("Deze opdracht", "assignment")
     rights = reader(principal, school_id)
-    named = principal.subject in doc["people"].values()
-    if not named:
-        require_readable(rights, await people.get_student(db, school_id, doc["student_id"], session))
+    student = await people.get_student(db, school_id, doc["student_id"], session)
+    # People named on the assignment (e.g. its adopter) may read it, unless the student is archived.
+    named = principal.subject in doc["people"].values() and rights.school_id in principal.schools
+    if not (named and student is not None and not student.get("archived")):
+        require_readable(rights, student)
     return doc
 
 

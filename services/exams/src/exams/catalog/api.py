@@ -61,7 +61,8 @@ def exam_out(doc: dict[str, Any]) -> ExamOut:
 async def publish_exam(request: Request, db: Database, body: ExamSpec,
                        principal: Principal = Depends(require_operator)) -> Any:
     """Version 1 of a new exam; the programme must be in the catalog (enrollment publishes it)."""
-    return await execute(request, lambda s: _out(service.publish(db, s, spec=body, by=principal.subject)), status_code=201)
+    return await execute(request, lambda s: _out(service.publish(db, s, spec=body, by=principal.subject)),
+                         status_code=201)
 
 
 @router.post("/v1/catalog/exams/{exam_id}/versions", status_code=201, response_model=ExamOut,
