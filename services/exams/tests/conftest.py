@@ -206,3 +206,9 @@ async def world(settings: ExamsSettings, mongo_client: Client, issuer: TestIssue
 async def school(world: World) -> School:
     """A ready school with two linked students and a two-part exam."""
     return await world.school()
+
+
+@pytest.fixture
+def make_exam_spec() -> Any:
+    """The function building an exam body for the catalog."""
+    return exam_spec

@@ -25,9 +25,10 @@ from kit.outbox import Outbox
 
 NEEDED_ROLE = {"first_assessor": "assessor", "second_assessor": "assessor", "adopter": "exam_board",
                "workplace_trainer": "workplace_trainer", "school_supervisor": "school_supervisor"}
-ROLE_NAMES = {"assessor": ("examinator", "assessor"), "exam_board": ("lid van de examencommissie", "exam board member"),
-              "workplace_trainer": ("praktijkopleider", "workplace trainer"),
-              "school_supervisor": ("begeleider", "supervisor")}
+ROLE_NAMES = {"assessor": ("examinator", "an assessor"),
+              "exam_board": ("lid van de examencommissie", "an exam board member"),
+              "workplace_trainer": ("praktijkopleider", "a workplace trainer"),
+              "school_supervisor": ("begeleider", "a supervisor")}
 
 
 class PrepareSpec(BaseModel):
@@ -57,7 +58,7 @@ async def check_people_roles(db: Db, session: Session, school_id: str, named: di
     for field, user_id in named.items():
         if user_id and NEEDED_ROLE[field] not in await people.roles_of(db, school_id, user_id, session):
             nl, en = ROLE_NAMES[NEEDED_ROLE[field]]
-            errors.append((field, Text(f"is geen {nl} in deze school", f"is not a {en} in this school")))
+            errors.append((field, Text(f"is geen {nl} in deze school", f"is not {en} in this school")))
     if errors:
         raise Problem(422, "validation", detail=Text(
             "; ".join(f"{f} {t.nl}" for f, t in errors), "; ".join(f"{f} {t.en}" for f, t in errors)),
