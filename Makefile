@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
-.PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify bench-import clean
+.PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify bench-import bench-overview clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,6 +51,9 @@ bench-notify: install  ## exam part scheduled (published event) -> e-mail accept
 
 bench-import: install  ## a 5,000-row .xlsx through the four import steps, committed, events published
 	$(PY) bench/enrollment_import.py
+
+bench-overview: install  ## the overview, 1,000 students x 10 exams, read through the gateway as a supervisor
+	$(PY) bench/overview.py
 
 clean:
 	rm -rf .venv $(TOOLS)

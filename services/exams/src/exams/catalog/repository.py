@@ -47,6 +47,13 @@ async def by_code(db: Db, session: Session, *, programme_id: str, code: str) -> 
                                            session=session)
 
 
+async def columns_of_programme(db: Db, programme_id: str) -> list[Doc]:
+    """The current exams of one programme, only what the overview's columns show, by code."""
+    query = {"programme_id": programme_id, "current": True}
+    fields = {"exam_id": 1, "code": 1, "name": 1, "parts.code": 1}
+    return await db.exam_versions.find(query, fields).sort("code", ASCENDING).to_list()
+
+
 async def current_for_programmes(db: Db, programme_ids: list[str]) -> list[Doc]:
     """The current exams of programmes, by programme and code."""
     query = {"programme_id": {"$in": programme_ids}, "current": True}

@@ -8,6 +8,7 @@ from pymongo import ASCENDING
 
 from exams.access import RELATION_FIELD, Reader
 from exams.common import Doc, Session
+from exams.projections import roster
 from kit.mongo import Db
 
 
@@ -21,6 +22,7 @@ async def ensure_indexes(db: Db) -> None:
     for field in ("supervisor_ids", "assessor_ids", "trainer_ids", "assessing_ids"):
         await db.students.create_index([(field, ASCENDING), ("school_id", ASCENDING), ("student_code", ASCENDING)])
     await db.students.create_index([("school_id", ASCENDING), ("user_id", ASCENDING)])
+    await db.students.create_index([("school_id", ASCENDING), ("student_code", ASCENDING)])
     await db.groups.create_index([("school_id", ASCENDING), ("archived", ASCENDING)])
     await db.school_programmes.create_index([("school_id", ASCENDING), ("enabled", ASCENDING)])
     await db.unavailable.create_index([("school_id", ASCENDING), ("student_id", ASCENDING)])
@@ -39,6 +41,7 @@ async def upsert_student(db: Db, session: Session, *, student_id: str, fields: D
     """Set a student's fields (creating the record when an event about it came first)."""
     await db.students.update_one({"_id": student_id}, {"$set": fields, "$setOnInsert": _empty_links()},
                                  upsert=True, session=session)
+    await roster.sync(db, session, student_id=student_id)
 
 
 def _empty_links() -> Doc:
@@ -49,14 +52,15 @@ async def change_student_list(db: Db, session: Session, *, student_ids: list[str
                               value: str, add: bool) -> None:
     """Add a value to (or remove it from) a list field of students, e.g. a group or a linked person."""
     op: Doc = {"$addToSet": {field: value}} if add else {"$pull": {field: value}}
-    if add:
-        for sid in student_ids:
+    for sid in student_ids:
+        if add:
             await db.students.update_one(
                 {"_id": sid}, {**op, "$set": {"school_id": school_id},
                                "$setOnInsert": {k: v for k, v in _empty_links().items() if k != field}},
                 upsert=True, session=session)
-    else:
-        await db.students.update_many({"_id": {"$in": student_ids}}, op, session=session)
+        else:
+            await db.students.update_one({"_id": sid}, op, session=session)
+        await roster.sync(db, session, student_id=sid)
 
 
 async def link(db: Db, session: Session, *, school_id: str, student_id: str, user_id: str, relation: str,
@@ -69,8 +73,10 @@ async def link(db: Db, session: Session, *, school_id: str, student_id: str, use
 async def mark_assessing(db: Db, session: Session, *, student_id: str, user_ids: list[str]) -> None:
     """Assessors named on a student's assignment or schedule may read that student."""
     if user_ids:
-        await db.students.update_one({"_id": student_id}, {"$addToSet": {"assessing_ids": {"$each": user_ids}}},
-                                     session=session)
+        result = await db.students.update_one({"_id": student_id},
+                                              {"$addToSet": {"assessing_ids": {"$each": user_ids}}}, session=session)
+        if result.modified_count:
+            await roster.sync(db, session, student_id=student_id)
 
 
 async def set_group(db: Db, session: Session, *, group_id: str, fields: Doc) -> None:

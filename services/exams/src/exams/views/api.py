@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from exams.access import reader
@@ -111,10 +112,13 @@ class TraineeOut(BaseModel):
             summary="Students x exams of a programme with the seven states and attempt numbers")
 async def overview(db: Database, school_id: str, programme_id: Id, group_id: Id | None = None,
                    student_id: Id | None = None, cursor: str | None = Query(default=None, max_length=64),
-                   limit: int = Query(default=100, ge=1, le=200), principal: Principal = Depends(STAFF)) -> Any:
+                   limit: int = Query(default=50, ge=1, le=200), principal: Principal = Depends(STAFF)) -> Any:
     """Only the students the caller may read (a supervisor: linked ones; archived: only the admin)."""
-    return await service.overview(db, rights=reader(principal, school_id), programme_id=programme_id,
-                                  group_id=group_id, student_id=student_id, after=cursor, limit=limit)
+    found = await service.overview(db, rights=reader(principal, school_id), programme_id=programme_id,
+                                   group_id=group_id, student_id=student_id, after=cursor, limit=limit)
+    # Built only of strings and numbers in OverviewOut's shape: skipping the model's second pass over a
+    # page of hundreds of cells keeps the overview inside its latency budget.
+    return JSONResponse(found)
 
 
 @router.get("/v1/schools/{school_id}/dashboard", response_model=DashboardOut,

@@ -1,17 +1,31 @@
-"""The queries only the views make: the overview's cells of a page of students."""
+"""The queries only the views make: rosters and the rows of one overview page."""
 
 from __future__ import annotations
 
 from exams.common import Doc
+from exams.projections.roster import EVERYONE, Entry, roster
 from kit.mongo import Db
 
-CELL_FIELDS = {"_id": 0, "student_id": 1, "exam_id": 1, "assignment_id": 1, "assignment_state": 1, "parts_total": 1,
-               "parts_scheduled": 1, "first_start": 1, "attempt_number": 1, "result": 1}
+
+async def reader_roster(db: Db, school_id: str, reader: str | None) -> list[Entry]:
+    """The roster of a person (None: the whole school)."""
+    return await roster(db, school_id, reader or EVERYONE)
 
 
-async def cells_of(db: Db, school_id: str, student_ids: list[str], exam_ids: list[str] | None = None) -> list[Doc]:
-    """The cells of a page of students (optionally of some exams)."""
-    query: Doc = {"school_id": school_id, "student_id": {"$in": student_ids}}
-    if exam_ids is not None:
-        query["exam_id"] = {"$in": exam_ids}
-    return await db.cells.find(query, CELL_FIELDS).to_list()
+async def page_rows(db: Db, school_id: str, *, first_code: str, last_code: str, narrow: dict[str, str],
+                    student_ids: list[str] | None) -> list[Doc]:
+    """The student rows (with their cells) of one page: a code range narrowed by an indexed equality, or by id."""
+    if student_ids is not None:
+        return await db.students.find({"school_id": school_id, "_id": {"$in": student_ids}}, ROW).to_list()
+    query: Doc = {"school_id": school_id, **narrow}
+    if "_id" not in narrow:
+        query["student_code"] = {"$gte": first_code, "$lte": last_code}
+    return await db.students.find(query, ROW).to_list()
+
+
+ROW = {"student_code": 1, "first_name": 1, "last_name": 1, "cells": 1, "archived": 1}
+
+
+async def student_cells(db: Db, school_id: str, student_id: str) -> Doc:
+    """A student's stored cells (readmodel.cells_of reads them)."""
+    return await db.students.find_one({"_id": student_id, "school_id": school_id}, {"cells": 1}) or {}

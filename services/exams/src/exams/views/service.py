@@ -11,6 +11,8 @@ from exams.catalog import repository as catalog
 from exams.catalog.service import exams_for_school
 from exams.common import Doc, forbidden, not_found
 from exams.projections import repository as people
+from exams.projections.roster import Entry
+from exams.readmodel import cells_of, unpack
 from exams.scheduling import repository as schedules
 from exams.views import repository as repo
 from exams.views.models import cell_state
@@ -30,27 +32,65 @@ async def overview(db: Db, *, rights: Reader, programme_id: str, group_id: str |
         raise forbidden(NO_ACCESS)
     if not await people.programme_enabled(db, rights.school_id, programme_id):
         raise not_found("Deze opleiding", "programme")
-    exams = await catalog.current_for_programmes(db, [programme_id])
-    students = await people.readable_students(db, rights, programme_id=programme_id, group_id=group_id,
-                                              student_id=student_id, after=after, limit=limit)
-    ids = [s["_id"] for s in students]
-    cells = {(c["student_id"], c["exam_id"]): c for c in await repo.cells_of(db, rights.school_id, ids)} if ids else {}
+    exams = await catalog.columns_of_programme(db, programme_id)
+    entries = await repo.reader_roster(db, rights.school_id, None if rights.everyone else rights.user_id)
+    chosen = sorted((e.code, e.student_id) for e in entries
+                    if programme_id in e.programme_ids and (not group_id or group_id in e.group_ids)
+                    and (not student_id or e.student_id == student_id) and (rights.archived or not e.archived)
+                    and (rights.everyone or _related(rights, e)))
+    if after:
+        code, _, sid = after.rpartition("/")
+        chosen = [c for c in chosen if c > (code, sid)]
+    page_keys = chosen[:limit]
+    students = await _rows(db, rights, page_keys, group_id=group_id, programme_id=programme_id)
     at = now()
     rows = []
     for s in students:
-        row_cells = []
-        for e in exams:
-            c = cells.get((s["_id"], e["exam_id"]))
-            row_cells.append({"exam_id": e["exam_id"], "state": cell_state(c, at),
-                              "attempt_number": c.get("attempt_number") if c else None,
-                              "assignment_id": c.get("assignment_id") if c else None,
-                              "assignment_state": c.get("assignment_state") if c else None})
+        cells = cells_of(s)
         rows.append({"student_id": s["_id"], "student_code": s.get("student_code", ""),
-                     "first_name": s.get("first_name", ""), "last_name": s.get("last_name", ""), "cells": row_cells})
+                     "first_name": s.get("first_name", ""), "last_name": s.get("last_name", ""),
+                     "cells": [_cell(e["exam_id"], unpack(cells.get(e["exam_id"])), at) for e in exams]})
     return {"programme_id": programme_id,
             "exams": [{"id": e["exam_id"], "code": e["code"], "name": e["name"], "parts_total": len(e["parts"])}
                       for e in exams],
-            "rows": rows, "next_cursor": students[-1]["student_code"] if len(students) == limit else None}
+            "rows": rows, "next_cursor": "/".join(page_keys[-1]) if len(chosen) > limit else None}
+
+
+def _related(rights: Reader, entry: Entry) -> bool:
+    """The reader's role in the token matches their relation to the student."""
+    return bool((rights.supervised and "s" in entry.relations) or (rights.trained and "t" in entry.relations)
+                or (rights.assessed and ("a" in entry.relations or "x" in entry.relations)))
+
+
+def _cell(exam_id: str, c: Doc | None, at: Any) -> Doc:
+    return {"exam_id": exam_id, "state": cell_state(c, at), "attempt_number": c.get("attempt_number") if c else None,
+            "assignment_id": c.get("assignment_id") if c else None,
+            "assignment_state": c.get("assignment_state") if c else None}
+
+
+async def _rows(db: Db, rights: Reader, page_keys: list[tuple[str, str]], *, group_id: str | None,
+                programme_id: str) -> list[Doc]:
+    """The page's student documents, by a code range narrowed by an indexed equality so it holds just the page."""
+    if not page_keys:
+        return []
+    wanted = {sid for _, sid in page_keys}
+    narrow: dict[str, str] = {}
+    if len(page_keys) == 1:
+        narrow = {"_id": page_keys[0][1]}
+    elif group_id:
+        narrow = {"group_ids": group_id}
+    elif rights.everyone:
+        narrow = {"programme_ids": programme_id}
+    else:
+        fields = [f for f, held in (("supervisor_ids", rights.supervised), ("trainer_ids", rights.trained),
+                                    ("assessor_ids", rights.assessed)) if held]
+        if len(fields) == 1 and not rights.assessed:
+            narrow = {fields[0]: rights.user_id}
+    docs = await repo.page_rows(db, rights.school_id, first_code=page_keys[0][0], last_code=page_keys[-1][0],
+                                narrow=narrow, student_ids=None if narrow or rights.everyone else sorted(wanted))
+    # The roster decided who may be read; it changes in the same transactions as the links it follows.
+    found = [d for d in docs if d["_id"] in wanted and (rights.archived or not d.get("archived"))]
+    return sorted(found, key=lambda d: (d.get("student_code", ""), d["_id"]))
 
 
 async def dashboard(db: Db, *, principal: Principal, school_id: str, exam_id: str | None, student_id: str | None,
@@ -71,7 +111,7 @@ async def my_exams(db: Db, *, principal: Principal, school_id: str) -> Doc:
     unavailable = await people.unavailable_exam_ids(db, school_id, student["_id"])
     exams = [e for e in await exams_for_school(db, school_id=school_id, programme_id=None)
              if e["programme_id"] in student.get("programme_ids", []) and e["exam_id"] not in unavailable]
-    cells = {c["exam_id"]: c for c in await repo.cells_of(db, school_id, [student["_id"]])}
+    cells = {k: unpack(v) for k, v in cells_of(await repo.student_cells(db, school_id, student["_id"])).items()}
     mine = {a["exam_id"]: a for a in reversed(await assignments.of_students(db, [school_id], [student["_id"]]))}
     parts = await schedules.schedules_of_students(db, [school_id], [student["_id"]])
     at = now()
