@@ -74,6 +74,13 @@ class EditIn(Strict):
     adopter_id: Id | None = None
     workplace_trainer_id: Id | None = None
 
+    @model_validator(mode="after")
+    def _required_people(self) -> EditIn:
+        for name in ("school_supervisor", "first_assessor_id", "adopter_id", "workplace_trainer_id"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be removed, only replaced")
+        return self
+
 
 class ApproveIn(Strict):
     """The explicit confirmation that makes an approval a signature."""
