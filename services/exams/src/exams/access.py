@@ -61,6 +61,12 @@ def may_read(rights: Reader, student: Doc) -> bool:
     )
 
 
+def related(rights: Reader, relations: str) -> bool:
+    """The roles in the caller's token match their relation to a student (roster letters s, a, t, x)."""
+    return bool((rights.supervised and "s" in relations) or (rights.trained and "t" in relations)
+                or (rights.assessed and ("a" in relations or "x" in relations)))
+
+
 def require_readable(rights: Reader, student: Doc | None) -> Doc:
     """The student, when the caller may read them; otherwise 404 (another school's students do not exist)."""
     from exams.common import not_found

@@ -106,6 +106,11 @@ async def test_reading_follows_links_roles_and_archiving(school: School) -> None
         assert (await world.http.get(path, headers=headers)).status_code == 200
     listed = await world.http.get(f"/v1/schools/{sid}/assignments", headers=second.headers)
     assert listed.json()["items"] == []
+    for headers in (first.headers, school.h("supervisor"), school.h("trainer"), school.h("board")):
+        listed = await world.http.get(f"/v1/schools/{sid}/assignments", headers=headers)
+        assert [a["id"] for a in listed.json()["items"]] == [assignment["id"]]
+    assert (await world.http.get(f"/v1/schools/{sid}/assignments", headers=school.h("supervisor2"))).json()[
+        "items"] == []
     await world.feed(StudentArchivedV1(student_id=first.student_id, school_id=sid), sid)
     assert (await world.http.get(path, headers=school.h("board"))).status_code == 404
     assert (await world.http.get(path, headers=school.h("admin"))).status_code == 200

@@ -9,13 +9,14 @@ from pydantic import BaseModel
 
 from contracts import Event
 from exams import readmodel
-from exams.access import Reader, may_prepare, reader, require_preparer, require_readable
+from exams.access import Reader, may_prepare, reader, related, require_preparer, require_readable
 from exams.assignments import models
 from exams.assignments import repository as repo
 from exams.catalog.service import exam_for_school
 from exams.common import Doc, Session, check_version, forbidden, not_found, refuse
 from exams.events import stage
 from exams.projections import repository as people
+from exams.projections.roster import EVERYONE, roster
 from kit.auth import Principal, Role
 from kit.clock import now
 from kit.errors import Problem, Text, field_error
@@ -255,10 +256,15 @@ async def list_readable(db: Db, *, rights: Reader, filters: Doc, after: str | No
                              "Your roles in this school allow no access."))
     student_ids = None
     if not rights.everyone or not rights.archived:
-        page = await people.readable_students(db, rights, student_id=filters.get("student_id"), limit=100_000)
-        student_ids = [s["_id"] for s in page]
+        student_ids = [e.student_id for e in await roster(db, rights.school_id,
+                                                          EVERYONE if rights.everyone else rights.user_id)
+                       if (rights.archived or not e.archived) and (rights.everyone or related(rights, e.relations))]
+        own = await people.student_of_user(db, rights.school_id, rights.user_id) if rights.self_only else None
+        if own is not None and not own.get("archived"):
+            student_ids.append(own["_id"])
     query: dict[str, Any] = {k: v for k, v in filters.items() if v is not None and k != "student_id"}
-    if filters.get("student_id") and student_ids is None:
-        student_ids = [filters["student_id"]]
+    if filters.get("student_id"):
+        wanted = filters["student_id"]
+        student_ids = [wanted] if student_ids is None or wanted in student_ids else []
     return await repo.find(db, school_id=rights.school_id, student_ids=student_ids, filters=query, after=after,
                            limit=limit)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import ASCENDING
 
-from exams.access import RELATION_FIELD, Reader
+from exams.access import RELATION_FIELD
 from exams.common import Doc, Session
 from exams.projections import roster
 from kit.mongo import Db
@@ -142,48 +140,6 @@ async def get_group(db: Db, school_id: str, group_id: str) -> Doc | None:
 async def student_of_user(db: Db, school_id: str, user_id: str) -> Doc | None:
     """The student record of a student's account in a school."""
     return await db.students.find_one({"school_id": school_id, "user_id": user_id})
-
-
-def reader_filter(rights: Reader) -> Doc | None:
-    """The Mongo filter on students for what a caller may read (None: nothing)."""
-    if rights.nobody:
-        return None
-    query: Doc = {"school_id": rights.school_id}
-    if not rights.archived:
-        query["archived"] = {"$ne": True}
-    if rights.everyone:
-        return query
-    uid = rights.user_id
-    ors: list[Doc] = []
-    if rights.supervised:
-        ors.append({"supervisor_ids": uid})
-    if rights.assessed:
-        ors += [{"assessor_ids": uid}, {"assessing_ids": uid}]
-    if rights.trained:
-        ors.append({"trainer_ids": uid})
-    if rights.self_only:
-        ors.append({"user_id": uid})
-    query.update(ors[0] if len(ors) == 1 else {"$or": ors})
-    return query
-
-
-async def readable_students(db: Db, rights: Reader, *, programme_id: str | None = None, group_id: str | None = None,
-                            student_id: str | None = None, after: str | None = None, limit: int = 100) -> list[Doc]:
-    """One page of the students a caller may read, by student code, filtered."""
-    query = reader_filter(rights)
-    if query is None:
-        return []
-    extra: dict[str, Any] = {}
-    if programme_id:
-        extra["programme_ids"] = programme_id
-    if group_id:
-        extra["group_ids"] = group_id
-    if student_id:
-        extra["_id"] = student_id
-    if after:
-        extra["student_code"] = {"$gt": after}
-    query = {"$and": [query, extra]} if extra else query
-    return await db.students.find(query).sort("student_code", ASCENDING).limit(limit).to_list()
 
 
 async def enabled_programme_ids(db: Db, school_id: str) -> list[str]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from exams.access import Reader, reader
+from exams.access import Reader, reader, related
 from exams.assignments import repository as assignments
 from exams.assignments.models import approvers, pending_roles
 from exams.catalog import repository as catalog
 from exams.catalog.service import exams_for_school
 from exams.common import Doc, forbidden, not_found
 from exams.projections import repository as people
-from exams.projections.roster import Entry
 from exams.readmodel import cells_of, unpack
 from exams.scheduling import repository as schedules
 from exams.views import repository as repo
@@ -37,7 +36,7 @@ async def overview(db: Db, *, rights: Reader, programme_id: str, group_id: str |
     chosen = sorted((e.code, e.student_id) for e in entries
                     if programme_id in e.programme_ids and (not group_id or group_id in e.group_ids)
                     and (not student_id or e.student_id == student_id) and (rights.archived or not e.archived)
-                    and (rights.everyone or _related(rights, e)))
+                    and (rights.everyone or related(rights, e.relations)))
     if after:
         code, _, sid = after.rpartition("/")
         chosen = [c for c in chosen if c > (code, sid)]
@@ -54,12 +53,6 @@ async def overview(db: Db, *, rights: Reader, programme_id: str, group_id: str |
             "exams": [{"id": e["exam_id"], "code": e["code"], "name": e["name"], "parts_total": len(e["parts"])}
                       for e in exams],
             "rows": rows, "next_cursor": "/".join(page_keys[-1]) if len(chosen) > limit else None}
-
-
-def _related(rights: Reader, entry: Entry) -> bool:
-    """The reader's role in the token matches their relation to the student."""
-    return bool((rights.supervised and "s" in entry.relations) or (rights.trained and "t" in entry.relations)
-                or (rights.assessed and ("a" in entry.relations or "x" in entry.relations)))
 
 
 def _cell(exam_id: str, c: Doc | None, at: Any) -> Doc:
