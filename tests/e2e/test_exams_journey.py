@@ -137,3 +137,16 @@ def test_prepare_approve_adopt_schedule_and_upload_evidence(suite: Stack, gatewa
     other_school = gateway.get(f"/exams/v1/schools/sch_elsewhere/overview?programme_id={programme['id']}",
                                headers=people["begeleider"])
     assert other_school.status_code == 403
+
+    interview = next(p for p in scheduled.json() if p["part_id"] == "int")
+    moved = gateway.patch(f"/exams/v1/schools/{sid}/schedules/{interview['id']}", json={"location": "Kantoor 2"},
+                          headers={**people["begeleider"], "If-Match": f'"{interview["version"]}"'})
+    assert moved.status_code == 200, moved.text
+    assert mails(suite, f"jan.100001@student.{DOMAIN}", "Verzet")
+    assert mails(suite, f"examinator@{DOMAIN}", "Verzet")
+    cancelled = gateway.post(f"/exams/v1/schools/{sid}/schedules/{interview['id']}/cancel",
+                             headers=people["begeleider"])
+    assert cancelled.status_code == 200 and cancelled.json()["late"] is True  # it had started: the attempt is lost
+    [notice] = mails(suite, f"jan.100001@student.{DOMAIN}", "Afgemeld")
+    text = httpx.get(f"http://127.0.0.1:{suite.ports['smtp_http']}/messages/{notice['id']}").text
+    assert "examenkans is daarmee vervallen" in text

@@ -197,7 +197,12 @@ class ExamPartCancelledV1(Event):
     school_id: str
     student_id: str
     exam_id: str
+    exam_name: str
     part_id: str
+    part_name: str
+    starts_at: datetime = Field(description="The moment that was cancelled")
+    first_assessor_id: str
+    second_assessor_id: str | None = None
     cancelled_by: str
     cancelled_at: datetime
     late: bool = Field(description="Cancelled after the deregistration deadline")

@@ -14,6 +14,8 @@ from contracts.exams import (
     AssignmentAwaitingAdoptionV1,
     AssignmentPreparedV1,
     ExamBoardCaseDecidedV1,
+    ExamPartCancelledV1,
+    ExamPartRescheduledV1,
     ExamPartScheduledV1,
     ResultAvailableV1,
 )
@@ -52,6 +54,7 @@ def build_handlers(settings: NotificationsSettings) -> Callable[[Db], Mapping[ty
             PersonLinkedV1: h.person_linked, PersonUnlinkedV1: h.person_unlinked,
             AssignmentPreparedV1: h.assignment_prepared, AssignmentAwaitingAdoptionV1: h.awaiting_adoption,
             ExamPartScheduledV1: h.part_scheduled, ResultAvailableV1: h.result_available,
+            ExamPartRescheduledV1: h.part_rescheduled, ExamPartCancelledV1: h.part_cancelled,
             ExamBoardCaseDecidedV1: h.case_decided,
             FileUploadedV1: h.file_uploaded, FileWithdrawnV1: h.file_withdrawn,
         }
@@ -169,18 +172,29 @@ class Handlers:
 
     async def part_scheduled(self, env: Envelope, data: ExamPartScheduledV1, session: Session) -> None:
         """The student and the assessors get a confirmation."""
+        await self._part_news(env, data, session, "part_scheduled", {
+            "ends_at": data.ends_at, "location": data.location, "attempt_number": data.attempt_number})
+
+    async def part_rescheduled(self, env: Envelope, data: ExamPartRescheduledV1, session: Session) -> None:
+        """The student and the assessors hear the part's new moment, place or assessors."""
+        await self._part_news(env, data, session, "part_rescheduled", {
+            "ends_at": data.ends_at, "location": data.location, "attempt_number": data.attempt_number})
+
+    async def part_cancelled(self, env: Envelope, data: ExamPartCancelledV1, session: Session) -> None:
+        """The student and the assessors hear the part is cancelled (and the student whether the attempt is lost)."""
+        await self._part_news(env, data, session, "part_cancelled", {"attempt_forfeited": data.attempt_forfeited})
+
+    async def _part_news(self, env: Envelope, data: ExamPartScheduledV1 | ExamPartRescheduledV1 | ExamPartCancelledV1,
+                         session: Session, kind: str, extra: dict[str, Any]) -> None:
         student_user = await user_of_student(self.db, data.student_id, session)
-        params: dict[str, Any] = {
-            "exam_name": data.exam_name, "part_name": data.part_name, "starts_at": data.starts_at,
-            "ends_at": data.ends_at, "location": data.location, "attempt_number": data.attempt_number,
-            "attempt_id": data.attempt_id,
-        }
+        params: dict[str, Any] = {"exam_name": data.exam_name, "part_name": data.part_name,
+                                  "starts_at": data.starts_at, "attempt_id": data.attempt_id, **extra}
         recipients = [Recipient(student_user, {**params, "role": "student"})]
         for assessor in dict.fromkeys(filter(None, (data.first_assessor_id, data.second_assessor_id))):
             if assessor != student_user:
                 recipients.append(Recipient(assessor, {**params, "role": "assessor"}))
         await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
-                            school_id=data.school_id, kind="part_scheduled", recipients=recipients,
+                            school_id=data.school_id, kind=kind, recipients=recipients,
                             path=f"/schools/{data.school_id}/attempts/{data.attempt_id}")
 
     async def result_available(self, env: Envelope, data: ResultAvailableV1, session: Session) -> None:

@@ -109,7 +109,9 @@ def rescheduled_event(s: Doc, attempt_number: int) -> Event:
 def cancelled_event(s: Doc, *, by: str, at: datetime, late: bool, forfeited: bool) -> Event:
     """The fact that a part was cancelled."""
     return ExamPartCancelledV1(schedule_id=s["_id"], attempt_id=s["attempt_id"], school_id=s["school_id"],
-                               student_id=s["student_id"], exam_id=s["exam_id"], part_id=s["part_id"],
+                               student_id=s["student_id"], exam_id=s["exam_id"], exam_name=s["exam_name"],
+                               part_id=s["part_id"], part_name=s["part_name"], starts_at=s["starts_at"],
+                               first_assessor_id=s["first_assessor_id"], second_assessor_id=s["second_assessor_id"],
                                cancelled_by=by, cancelled_at=at, late=late, attempt_forfeited=forfeited)
 
 
