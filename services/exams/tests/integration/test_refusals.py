@@ -165,3 +165,17 @@ async def test_an_unavailable_exam_cannot_be_prepared_and_is_hidden_from_the_stu
         "exam_id": school.exam_id, "student_ids": [student.student_id], "title": "t", "text": "x",
         "first_assessor_id": school.staff["assessor"], "adopter_id": school.staff["board"]})
     assert r.status_code == 409 and "unavailable" in r.json()["errors"][0]["reason"]
+
+
+async def test_enrollments_unavailable_marking_hides_the_exam_too(school: School) -> None:
+    from contracts.enrollment import ExamUnavailableMarkedV1
+
+    http, sid = school.world.http, school.school_id
+    student = school.students[0]
+    await school.world.feed(ExamUnavailableMarkedV1(exam_id=school.exam_id, school_id=sid,
+                                                    student_ids=[student.student_id]), sid)
+    assert (await http.get(f"/v1/schools/{sid}/me/exams", headers=student.headers)).json()["exams"] == []
+    await school.world.feed(ExamUnavailableMarkedV1(exam_id=school.exam_id, school_id=sid,
+                                                    student_ids=[student.student_id], unavailable=False), sid)
+    [exam] = (await http.get(f"/v1/schools/{sid}/me/exams", headers=student.headers)).json()["exams"]
+    assert (exam["exam_id"], exam["state"], exam["assignment"]) == (school.exam_id, "not_scheduled", None)
