@@ -14,7 +14,6 @@ from exams.settings import ExamsSettings
 from exams.views.api import router as views_router
 from kit.app import create_service_app
 from kit.mongo import Db
-from kit.outbox import Outbox
 
 DESCRIPTION = """\
 The first half of the practical-exam workflow (DOMAIN.md phases 1 and 2):
@@ -49,7 +48,6 @@ def create_app(settings: ExamsSettings | None = None) -> FastAPI:
     settings = settings or ExamsSettings()
 
     async def indexes(app: FastAPI) -> None:
-        app.state.outbox = Outbox(app.state.db, settings.service)
         await ensure_indexes(app.state.db)
 
     return create_service_app(

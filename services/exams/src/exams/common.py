@@ -9,13 +9,12 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from contracts.values import Line
-from kit.deps import app_state
+from kit.deps import ServiceOutbox
 from kit.errors import TITLES, Problem, Text, field_error
-from kit.outbox import Outbox
 
 Doc = dict[str, Any]
 Session = AsyncClientSession
-Events = Annotated[Outbox, Depends(app_state("outbox"))]
+Events = ServiceOutbox  # the service's outbox, as a typed route dependency
 
 TITLES.update({
     "illegal_transition": ("Deze stap is nu niet toegestaan", "This step is not allowed now"),
