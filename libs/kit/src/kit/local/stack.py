@@ -18,6 +18,7 @@ DEFAULT_PORTS = {
     "exams": 8103,
     "evidence": 8104,
     "notifications": 8105,
+    "web": 8100,
     "mongo": 27017,
     "kafka": 9092,
     "s3": 8333,
@@ -122,15 +123,24 @@ class Stack:
             procs.append(Server(f"{name}-worker", [sys.executable, "-m", f"{name}.worker"], 0, env=env))
         return procs
 
+    def web(self) -> Server:
+        """The web app (pages at /), calling each API at its own address."""
+        env = {**self.service_env("web"), **{f"{n.upper()}_URL": f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES}}
+        return Server("web", [
+            sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host", "127.0.0.1",
+            "--port", str(self.ports["web"]), "--no-access-log", "--timeout-graceful-shutdown", "5",
+        ], self.ports["web"], env=env)
+
     def gateway(self) -> Server:
-        """Traefik in front of the five APIs."""
+        """Traefik in front of the five APIs and the web app."""
         upstreams = {n: f"http://127.0.0.1:{self.ports[n]}" for n in SERVICES}
+        upstreams["web"] = f"http://127.0.0.1:{self.ports['web']}"
         upstreams["s3"] = f"http://127.0.0.1:{self.ports['s3']}"  # presigned downloads (GATEWAY_S3_URL)
         return servers.gateway(self.ports["gateway"], upstreams)
 
     def all(self) -> list[Server]:
         """Every process of the suite, infrastructure first."""
-        return [*self.infrastructure(), *self.services(), self.gateway()]
+        return [*self.infrastructure(), *self.services(), self.web(), self.gateway()]
 
     def stages(self) -> list[list[Server]]:
         """Start order: servers, workers, APIs, gateway (and stop order its reverse)."""

@@ -59,7 +59,8 @@ def watch_ready(supervisor: Supervisor, stack: Stack, started: float) -> None:
         supervisor.printer.line("ready", f"not ready after {READY_TIMEOUT_S:.0f}s: "
                                          f"{', '.join(sorted(pending))} (see their lines above)")
         return
-    lines = [f"all services ready in {time.monotonic() - started:.1f}s",
+    lines = [f"web app       {stack.gateway_url}/   (sign in here)",
+             f"all services ready in {time.monotonic() - started:.1f}s",
              f"gateway   {stack.gateway_url}"]
     lines += [f"{name:<13} docs {stack.gateway_url}/{name}/docs" for name in SERVICES]
     operator = stack.identity_secrets()
