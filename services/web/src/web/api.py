@@ -43,10 +43,10 @@ class ApiError(Exception):
         """Field name (last part of the API's field path) -> reason."""
         out: dict[str, str] = {}
         for err in self.errors:
-            name = str(err.get("field") or "").split("[")[0]
-            name = name.removeprefix("body.").split(".")[-1] if name else ""
-            if name:
-                out.setdefault(name, str(err.get("reason") or ""))
+            path = str(err.get("field") or "").split("[")[0].removeprefix("body.")
+            if path:
+                out.setdefault(path.replace(".", "_"), str(err.get("reason") or ""))
+                out.setdefault(path.split(".")[-1], str(err.get("reason") or ""))
         return out
 
 

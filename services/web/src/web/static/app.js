@@ -202,6 +202,12 @@
     });
   });
 
+  /* Long commands (the import) show their progress indicator while the server works. */
+  document.addEventListener("submit", function (event) {
+    var id = event.target.getAttribute("data-progress");
+    if (id && !event.defaultPrevented) { document.getElementById(id).hidden = false; }
+  });
+
   /* Links that confirm first (archive and the like). */
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute("data-confirm");

@@ -1,0 +1,28 @@
+"""Small helpers the page routers share."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Form
+from fastapi.responses import RedirectResponse
+
+from web.context import Ctx
+
+Field = Annotated[str, Form(max_length=20_000)]
+Many = Annotated[list[str], Form()]
+
+
+def say(ctx: Ctx, nl: str, en: str) -> str:
+    """The text in the page's language."""
+    return en if ctx.lang == "en" else nl
+
+
+def back(url: str) -> RedirectResponse:
+    """After a change: see the result (POST → redirect → GET, so a reload sends nothing twice)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def items(page: Any) -> list[Any]:
+    """The items of a list answer."""
+    return list(page.get("items", [])) if isinstance(page, dict) else list(page or [])

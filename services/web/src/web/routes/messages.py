@@ -1,0 +1,94 @@
+"""Messages between students and their supervisors: conversations, composing with attachments, unread marks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from web.api import ApiError
+from web.context import Ctx, in_school
+from web.render import render
+from web.routes.common import Field, Many, back, items, say
+
+router = APIRouter(prefix="/messages")
+
+
+def _messenger(ctx: Ctx) -> None:
+    if not ctx.has("student", "school_supervisor") or ctx.view_as:
+        raise ApiError(403, detail=say(ctx, "Berichten zijn er voor studenten en hun begeleiders.",
+                                       "Messages are for students and their supervisors."))
+
+
+async def _people(ctx: Ctx) -> dict[str, str]:
+    reach = await ctx.get("notifications", f"/v1/schools/{ctx.school_id}/messages/recipients")
+    return {p["user_id"]: p.get("display_name") or "" for p in items(reach)}
+
+
+@router.get("", summary="My conversations with their unread counts")
+async def threads(ctx: Ctx = Depends(in_school), cursor: str | None = Query(default=None, max_length=24)) -> Response:
+    _messenger(ctx)
+    sid = ctx.school_id
+    page, counts, people = await asyncio.gather(
+        ctx.get("notifications", f"/v1/schools/{sid}/threads", cursor=cursor, limit=20),
+        ctx.get("notifications", f"/v1/schools/{sid}/messages/unread-count"), _people(ctx))
+    return render(ctx, "messages.html", title=say(ctx, "Berichten", "Messages"), page=page, counts=counts,
+                  people=people)
+
+
+async def _compose(ctx: Ctx, *, status: int = 200, error: ApiError | None = None,
+                   form: dict[str, Any] | None = None) -> Response:
+    return render(ctx, "message_new.html", status=status, error=error, form=form,
+                  title=say(ctx, "Nieuw bericht", "New message"), people=await _people(ctx), key=ctx.form_key(),
+                  max_bytes=ctx.settings.max_file_bytes)
+
+
+@router.get("/new", summary="Write a message")
+async def compose(ctx: Ctx = Depends(in_school)) -> Response:
+    _messenger(ctx)
+    return await _compose(ctx)
+
+
+@router.post("", summary="Send a message")
+async def send(ctx: Ctx = Depends(in_school), recipient_ids: Many = [], subject: Field = "",  # noqa: B006
+               body: Field = "", attachment_ids: Many = [], idempotency_key: Field = "") -> Response:  # noqa: B006
+    _messenger(ctx)
+    form = {"recipient_ids": recipient_ids, "subject": subject, "body": body}
+    try:
+        sent = await ctx.call("notifications", "POST", f"/v1/schools/{ctx.school_id}/messages", idem=idempotency_key,
+                              json={"recipient_ids": recipient_ids, "subject": subject, "body": body,
+                                    "attachment_ids": attachment_ids})
+    except ApiError as exc:
+        return await _compose(ctx, status=exc.status, error=exc, form=form)
+    return back(f"/messages/{sent.get('thread_id', '')}?sent=1" if sent.get("thread_id") else "/messages?sent=1")
+
+
+async def _thread(ctx: Ctx, thread_id: str, *, status: int = 200, error: ApiError | None = None,
+                  form: dict[str, Any] | None = None) -> Response:
+    sid = ctx.school_id
+    thread, people = await asyncio.gather(ctx.get("notifications", f"/v1/schools/{sid}/threads/{thread_id}"),
+                                          _people(ctx))
+    if any(not m.get("read") and m.get("box") == "inbox" for m in thread["messages"]):
+        await ctx.call("notifications", "POST", f"/v1/schools/{sid}/threads/{thread_id}/read")
+    return render(ctx, "thread.html", status=status, error=error, form=form, title=thread["subject"], thread=thread,
+                  people=people, key=ctx.form_key(), me=ctx.session.get("uid"))
+
+
+@router.get("/{thread_id}", summary="One conversation (marks it read)")
+async def thread(thread_id: str, ctx: Ctx = Depends(in_school)) -> Response:
+    _messenger(ctx)
+    return await _thread(ctx, thread_id)
+
+
+@router.post("/{thread_id}/reply", summary="Reply in a conversation")
+async def reply(thread_id: str, ctx: Ctx = Depends(in_school), subject: Field = "", body: Field = "",
+                idempotency_key: Field = "") -> Response:
+    _messenger(ctx)
+    try:
+        await ctx.call("notifications", "POST", f"/v1/schools/{ctx.school_id}/messages", idem=idempotency_key,
+                       json={"thread_id": thread_id, "subject": subject, "body": body})
+    except ApiError as exc:
+        return await _thread(ctx, thread_id, status=exc.status, error=exc, form={"body": body})
+    return back(f"/messages/{thread_id}?sent=1")
