@@ -74,7 +74,7 @@ def menu(ctx: Ctx) -> list[tuple[str, str, str]]:
     if ctx.operator:
         items.append(("/operator/schools", "Scholen", "Schools"))
     if ctx.view_as:
-        return [("/library", "Bibliotheek", "Library"), ("/notifications", "Meldingen", "Notifications")]
+        return [("/library", "Bibliotheek", "Library"), ("/alerts", "Meldingen", "Notifications")]
     if ctx.has("school_admin"):
         items += [("/people", "Mensen", "People"), ("/programmes", "Opleidingen", "Programmes"),
                   ("/students", "Studenten", "Students"), ("/groups", "Groepen", "Groups"),
@@ -86,7 +86,7 @@ def menu(ctx: Ctx) -> list[tuple[str, str, str]]:
     if ctx.has("student", "school_supervisor"):
         items.append(("/messages", "Berichten", "Messages"))
     if ctx.school_id:
-        items += [("/library", "Bibliotheek", "Library"), ("/notifications", "Meldingen", "Notifications")]
+        items += [("/library", "Bibliotheek", "Library"), ("/alerts", "Meldingen", "Notifications")]
     return items
 
 

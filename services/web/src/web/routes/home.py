@@ -46,7 +46,7 @@ async def start(ctx: Ctx = Depends(signed_in)) -> Response:
                   unread=notes.get("unread_count", 0), student=student)
 
 
-@router.get("/notifications", summary="My notifications")
+@router.get("/alerts", summary="My notifications")
 async def notifications(ctx: Ctx = Depends(in_school), cursor: str | None = Query(default=None, max_length=24),
                         unread_only: bool = False) -> Response:
     page = await ctx.get("notifications", f"/v1/schools/{ctx.school_id}/notifications", cursor=cursor,
@@ -55,16 +55,16 @@ async def notifications(ctx: Ctx = Depends(in_school), cursor: str | None = Quer
                   unread_only=unread_only)
 
 
-@router.post("/notifications/{notification_id}/read", summary="Mark a notification read")
+@router.post("/alerts/{notification_id}/read", summary="Mark a notification read")
 async def read_one(notification_id: str, ctx: Ctx = Depends(in_school)) -> Response:
     await ctx.call("notifications", "POST", f"/v1/schools/{ctx.school_id}/notifications/{notification_id}/read")
-    return RedirectResponse("/notifications", status_code=303)
+    return RedirectResponse("/alerts", status_code=303)
 
 
-@router.post("/notifications/read-all", summary="Mark every notification read")
+@router.post("/alerts/read-all", summary="Mark every notification read")
 async def read_all(ctx: Ctx = Depends(in_school)) -> Response:
     await ctx.call("notifications", "POST", f"/v1/schools/{ctx.school_id}/notifications/read-all")
-    return RedirectResponse("/notifications", status_code=303)
+    return RedirectResponse("/alerts", status_code=303)
 
 
 def _(ctx: Ctx, nl: str, en: str) -> str:
