@@ -57,6 +57,7 @@ def test_the_admin_manages_people_students_groups_and_settings(page: Page, schoo
     audit(page, "students")
     page.locator("#q").fill("fatima")
     expect(page.locator("#results tbody tr")).to_have_count(1)
+    page.wait_for_load_state("networkidle")  # the search result has settled before choosing in it
     page.locator("#results input[name=student_ids]").check()
     page.locator("#f-action").select_option("add_to_group")
     page.locator("#f-group").select_option(label="Klas VIG-3A")
