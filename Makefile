@@ -8,6 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 .PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify bench-import bench-overview clean
+.PHONY: browser bench-web
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,8 +26,20 @@ up: install  ## run the whole suite locally in the foreground (Ctrl-C stops it)
 down: install  ## stop a stack left running in the background
 	$(PY) -m kit.local.up --down
 
-test: install lint typecheck  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
+test: install lint typecheck browser  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
 	$(PY) -m pytest -q
+
+# The web app's browser tests drive Debian's Chromium (never a browser Playwright downloads itself).
+browser:  ## install Debian's headless Chromium for the browser tests when it is missing
+	@if command -v chromium-headless-shell >/dev/null || command -v chromium >/dev/null; then exit 0; fi; \
+	echo "browser tests need Chromium: installing Debian's chromium-headless-shell"; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell \
+		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	fi; \
+	if ! command -v chromium-headless-shell >/dev/null && ! command -v chromium >/dev/null; then \
+		echo "make browser: could not install Chromium (needs root and apt-get with Debian's packages);" \
+		     "install chromium-headless-shell or chromium yourself, then run make test again" >&2; exit 1; fi
 
 lint: install
 	.venv/bin/ruff check .
@@ -54,6 +67,7 @@ bench-import: install  ## a 5,000-row .xlsx through the four import steps, commi
 
 bench-overview: install  ## the overview, 1,000 students x 10 exams, read through the gateway as a supervisor
 	$(PY) bench/overview.py
+.PHONY: browser bench-web
 
 clean:
 	rm -rf .venv $(TOOLS)

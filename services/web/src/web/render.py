@@ -100,8 +100,10 @@ def render(ctx: Ctx, template: str, *, status: int = 200, error: ApiError | str 
 
     field_errors = error.field_errors() if isinstance(error, ApiError) else {}
     message = error.message() if isinstance(error, ApiError) else error
-    if isinstance(error, ApiError) and not message and field_errors:
-        message = say("Controleer de gemarkeerde velden.", "Please check the marked fields.")
+    if isinstance(error, ApiError) and not message:
+        message = say("Controleer de gemarkeerde velden.", "Please check the marked fields.") if field_errors else \
+            say(f"Dat lukte niet (code {error.status}). Probeer het later opnieuw.",
+                f"That did not work (code {error.status}). Please try again later.")
     page = env.get_template(template).render(
         ctx=ctx, lang=lang, _=say, csrf=ctx.session["csrf"], form=form or {}, errors=field_errors,
         error_message=message, date=lambda v, t=True: format_date(v, lang, t),

@@ -60,7 +60,7 @@ class Session(dict[str, Any]):
         self.dirty = True
         super().__setitem__(key, value)
 
-    def pop(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def pop(self, key: str, default: Any = None) -> Any:
         """Remove a key, marking the session changed."""
         self.dirty = True
         return super().pop(key, default)

@@ -1,0 +1,112 @@
+"""The web app's frame without servers: the sealed session, CSRF, language, formats, refusals shown per field."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from web.api import ApiError
+from web.app import create_app
+from web.render import format_date, format_number
+from web.routes.auth import safe_next
+from web.session import SESSION_COOKIE, Sealer
+from web.settings import WebSettings
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+@pytest.fixture
+def client() -> TestClient:
+    return TestClient(create_app(WebSettings(environment="test")), follow_redirects=False)
+
+
+def test_the_session_cookie_is_sealed_http_only_and_samesite(client: TestClient) -> None:
+    with client:
+        response = client.get("/login")
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # local and test runs use plain http
+    value = cookie.split(";")[0].split("=", 1)[1]
+    assert "csrf" not in value  # encrypted, not just signed
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_production_cookies_are_secure_and_need_a_secret() -> None:
+    with pytest.raises(ValueError, match="SESSION_SECRET"):
+        WebSettings(environment="production")
+    settings = WebSettings(environment="production", session_secret="x" * 40)
+    with TestClient(create_app(settings)) as client:
+        assert "Secure" in client.get("/login").headers["set-cookie"]
+
+
+def test_a_forged_or_expired_cookie_is_an_empty_session() -> None:
+    sealer = Sealer("s" * 40)
+    sealed = sealer.seal({"rt": "x"})
+    assert sealer.open(sealed, 60) == {"rt": "x"}
+    assert sealer.open(sealed[:-2] + "AA", 60) is None
+    assert Sealer("t" * 40).open(sealed, 60) is None
+    time.sleep(1.1)
+    assert sealer.open(sealed, 0) is None
+
+
+def test_a_form_without_the_csrf_token_saves_nothing_and_hands_the_input_back(client: TestClient) -> None:
+    with client:
+        page = client.get("/login")
+        refused = client.post("/forgot-password", data={"email": "iemand@school.example"})
+        assert refused.status_code == 403
+        assert "niets is opgeslagen" in refused.text or "er is niets" in refused.text
+        assert 'value="iemand@school.example"' in refused.text
+        wrong = client.post("/forgot-password", data={"email": "a@b.nl", "csrf_token": "guess"})
+        assert wrong.status_code == 403
+        accepted = client.post("/login", data={"email": "", "password": "", "csrf_token": csrf_of(page.text)})
+        assert accepted.status_code == 422 and "Vul je e-mailadres in." in accepted.text
+
+
+def test_pages_need_a_session_and_remember_where_to_go(client: TestClient) -> None:
+    with client:
+        response = client.get("/students?q=jan")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/students%3Fq%3Djan"
+
+
+def test_the_language_switch_sticks_in_a_cookie(client: TestClient) -> None:
+    with client:
+        token = csrf_of(client.get("/login").text)
+        switched = client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": token})
+        assert switched.status_code == 303 and "mbo_lang=en" in switched.headers["set-cookie"]
+        page = client.get("/login")
+    assert '<html lang="en">' in page.text and "Sign in" in page.text
+
+
+def test_only_local_paths_are_followed_after_sign_in() -> None:
+    assert safe_next("/students?q=a") == "/students?q=a"
+    for evil in ("https://evil.example/", "//evil.example", "/\\evil.example", None, ""):
+        assert safe_next(evil) == "/"
+
+
+def test_dates_and_numbers_follow_the_page_language() -> None:
+    assert format_date("2026-11-29T16:14:00Z", "nl") == "29 nov. 2026 17:14"
+    assert format_date("2026-07-01T10:00:00+00:00", "en", False) == "1 Jul 2026"
+    assert format_number(1234.5, "nl", 1) == "1.234,5"
+    assert format_number(1234.5, "en", 1) == "1,234.5"
+
+
+def test_a_problem_names_its_fields_for_the_form() -> None:
+    response = httpx.Response(422, json={"title": "Ongeldige invoer", "errors": [
+        {"field": "admin_email", "reason": "geen geldig adres"}, {"field": "contact.email", "reason": "fout"},
+        {"field": "recipient_ids[0]", "reason": "buiten bereik"}]})
+    problem = ApiError.from_response(response)
+    fields = problem.field_errors()
+    assert fields["admin_email"] == "geen geldig adres"
+    assert fields["contact_email"] == "fout"
+    assert fields["recipient_ids"] == "buiten bereik"
+    assert problem.message() == "Ongeldige invoer"
+    assert ApiError.from_response(httpx.Response(502, text="<html>oops</html>")).message() == ""
