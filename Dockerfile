@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for the five services (identity, enrollment, exams, evidence, notifications).
+# One image for the five services (identity, enrollment, exams, evidence, notifications) and the web app.
 # The command picks the process, e.g.
 #   API:    python -m uvicorn --factory identity.app:create_app --host 0.0.0.0 --port 8000
 #   worker: python -m identity.worker
@@ -24,6 +24,7 @@ COPY services/enrollment/pyproject.toml services/enrollment/
 COPY services/exams/pyproject.toml services/exams/
 COPY services/evidence/pyproject.toml services/evidence/
 COPY services/notifications/pyproject.toml services/notifications/
+COPY services/web/pyproject.toml services/web/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --all-packages --no-install-workspace
 # Then the workspace's own packages, installed as wheels (not editable) so /src is not needed at run time.

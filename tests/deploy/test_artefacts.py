@@ -85,7 +85,7 @@ def config_literals(kustomization: Path) -> dict[str, str]:
 
 def settings_classes() -> Iterator[type[BaseSettings]]:
     """kit's settings and every service's settings classes."""
-    modules = ["kit.settings", *(f"{service}.settings" for service in SERVICES)]
+    modules = ["kit.settings", *(f"{service}.settings" for service in SERVICES), "web.settings"]
     for module in map(importlib.import_module, modules):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, BaseSettings) and cls is not BaseSettings:
@@ -261,7 +261,7 @@ def test_k8s_runs_an_api_and_a_worker_per_service_safely() -> None:
 
 def test_k8s_routes_are_the_gateway_routes_with_prefixes_stripped() -> None:
     objects = base_objects()
-    routes = [o for o in objects if o["kind"] == "HTTPRoute" and o["metadata"]["name"] != "evidence-files"]
+    routes = [o for o in objects if o["kind"] == "HTTPRoute" and o["metadata"]["name"] not in ("evidence-files", "web")]
     assert sorted(r["metadata"]["name"] for r in routes) == sorted(route_prefixes())
     for route in routes:
         name = route["metadata"]["name"]
@@ -276,6 +276,21 @@ def test_k8s_routes_are_the_gateway_routes_with_prefixes_stripped() -> None:
             assert backend["name"] == f"{name}-api" and backend["port"] == service["spec"]["ports"][0]["port"]
         assert all(ref["name"] == "suite" for ref in route["spec"]["parentRefs"])
     find(objects, "Gateway", "suite")
+
+
+def test_the_web_app_runs_like_the_apis_and_answers_every_other_path() -> None:
+    objects = base_objects()
+    web = find(objects, "Deployment", "web-api")["spec"]["template"]["spec"]
+    assert web["securityContext"]["runAsNonRoot"] and web["containers"][0]["securityContext"]["readOnlyRootFilesystem"]
+    assert web["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    (rule,) = find(objects, "HTTPRoute", "web")["spec"]["rules"]
+    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}] and "filters" not in rule
+    assert rule["backendRefs"] == [{"name": "web-api", "port": 80}]
+    compose_web = compose()["services"]["web-api"]
+    assert "web.app:create_app" in compose_web["command"]
+    assert compose()["services"]["gateway"]["environment"]["GATEWAY_WEB_URL"] == f"http://web-api:{API_PORT}"
+    routes = (ROOT / "gateway" / "routes.yml").read_text()
+    assert 'rule: "PathPrefix(`/`)"' in routes and "GATEWAY_WEB_URL" in routes
 
 
 def test_only_evidence_autoscales_and_its_uploads_get_long_timeouts() -> None:
