@@ -191,6 +191,8 @@ def main() -> None:
             samples = measure_pages(gateway, school, job_id)
             p50, p95, p99 = percentiles(samples)
             print(f"pages: {len(samples)} requests, p50={p50:.1f} ms p95={p95:.1f} ms p99={p99:.1f} ms", flush=True)
+            if os.environ.get("BENCH_WEB_PAGES_ONLY"):
+                return
             path = big_file(data)
             direct_upload(stack, path)  # warm-up: SeaweedFS grows its volumes on the first large writes
             browser_s = browser_upload(gateway, school, path)

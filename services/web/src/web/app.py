@@ -20,7 +20,7 @@ from kit.logs import configure_logging
 from kit.middleware import CorrelationIdMiddleware
 from kit.tracing import setup_tracing, shutdown_tracing
 from web.api import SERVICES, ApiError, Upstreams
-from web.context import CsrfRefused, Ctx, NoSchool, ReadOnly, SignedOut
+from web.context import CsrfRefused, Ctx, NoSchool, ReadOnly, ReferenceCache, SignedOut
 from web.render import render
 from web.routes import ROUTERS
 from web.session import Sealer, SessionMiddleware
@@ -41,6 +41,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.upstreams = Upstreams(settings)
+        app.state.reference_cache = ReferenceCache()
         try:
             yield
         finally:

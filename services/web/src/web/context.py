@@ -6,6 +6,7 @@ import base64
 import json
 import secrets
 import time
+from collections import OrderedDict
 from typing import Any
 
 import httpx
@@ -133,6 +134,8 @@ class Ctx:
         """Call an API as this person; problem+json answers raise ApiError, a lost session SignedOut."""
         if self.view_as and method in UNSAFE:
             raise ReadOnly
+        if method in UNSAFE:
+            self.request.app.state.reference_cache.forget(self.session.get("uid"))
         sent = dict(headers or {})
         if idem:
             sent["Idempotency-Key"] = idem
@@ -168,6 +171,21 @@ class Ctx:
         """GET with query parameters (None values left out)."""
         return await self.call(service, "GET", path, params=params)
 
+    async def reference(self, service: str, path: str, **params: Any) -> Any:
+        """A reference list (the school's programmes, groups) for filters and choices: kept briefly per person.
+
+        Keyed by the person, the school and what they view as, so one person's answer never serves another;
+        any change the person makes drops their entries, so their own changes show at once.
+        """
+        key = (self.session.get("uid"), self.school_id, (self.view_as or {}).get("student_id"), service, path,
+               tuple(sorted((k, str(v)) for k, v in params.items() if v is not None)))
+        cache: ReferenceCache = self.request.app.state.reference_cache
+        found = cache.get(key)
+        if found is None:
+            found = await self.get(service, path, **params)
+            cache.put(key, found)
+        return found
+
     def stop_view_as(self) -> None:
         """Leave the read-only view."""
         self.request.state.view_as = None
@@ -176,6 +194,35 @@ class Ctx:
     def form_key(self) -> str:
         """A fresh Idempotency-Key for a form, so a double submit creates one thing."""
         return secrets.token_urlsafe(16)
+
+
+class ReferenceCache:
+    """A small, short-lived, per-person cache of reference lists (bounded; oldest entries go first)."""
+
+    def __init__(self, ttl_s: float = 30.0, max_entries: int = 5000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        """The value, or None when missing or older than the time to live."""
+        found = self._items.get(key)
+        if found is None or found[0] < time.monotonic():
+            self._items.pop(key, None)
+            return None
+        return found[1]
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        """Keep a value."""
+        self._items[key] = (time.monotonic() + self.ttl_s, value)
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)
+
+    def forget(self, person: Any) -> None:
+        """Drop every entry of one person (after they changed something)."""
+        for key in [k for k in self._items if k[0] == person]:
+            del self._items[key]
 
 
 def _clean(params: dict[str, Any] | None) -> dict[str, Any] | None:

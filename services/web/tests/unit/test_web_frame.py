@@ -110,3 +110,21 @@ def test_a_problem_names_its_fields_for_the_form() -> None:
     assert fields["recipient_ids"] == "buiten bereik"
     assert problem.message() == "Ongeldige invoer"
     assert ApiError.from_response(httpx.Response(502, text="<html>oops</html>")).message() == ""
+
+
+def test_reference_lists_are_kept_per_person_and_dropped_after_their_changes() -> None:
+    from web.context import ReferenceCache
+
+    cache = ReferenceCache(ttl_s=30, max_entries=3)
+    anne, bram = ("u-anne", "s1", None, "enrollment", "/groups", ()), ("u-bram", "s1", None, "enrollment", "/groups", ())
+    cache.put(anne, ["Klas A"])
+    assert cache.get(anne) == ["Klas A"] and cache.get(bram) is None
+    cache.forget("u-anne")
+    assert cache.get(anne) is None
+    for n in range(4):
+        cache.put(("u-bram", "s1", None, "x", str(n), ()), n)
+    assert cache.get(("u-bram", "s1", None, "x", "0", ())) is None  # the oldest went first
+    assert ReferenceCache(ttl_s=-1).get(anne) is None
+    expired = ReferenceCache(ttl_s=-1)
+    expired.put(anne, 1)
+    assert expired.get(anne) is None

@@ -22,8 +22,8 @@ STAFF = ("school_admin", "school_supervisor", "assessor", "exam_board")
 async def _choices(ctx: Ctx) -> tuple[list[Any], list[Any]]:
     """The school's programmes and (for staff) groups, for filters and bulk actions."""
     sid = ctx.school_id
-    programmes_call = ctx.get("enrollment", f"/v1/schools/{sid}/programmes")
-    groups_call = ctx.get("enrollment", f"/v1/schools/{sid}/groups", limit=500) if ctx.has(*STAFF) else None
+    programmes_call = ctx.reference("enrollment", f"/v1/schools/{sid}/programmes")
+    groups_call = ctx.reference("enrollment", f"/v1/schools/{sid}/groups", limit=500) if ctx.has(*STAFF) else None
     programmes, groups = await asyncio.gather(programmes_call, groups_call or asyncio.sleep(0, {"items": []}))
     return items(programmes), items(groups)
 
@@ -119,7 +119,7 @@ async def _people_names(ctx: Ctx, ids: set[str]) -> dict[str, str]:
 
     async def one(uid: str) -> tuple[str, str]:
         try:
-            member = await ctx.get("identity", f"/v1/schools/{ctx.school_id}/users/{uid}")
+            member = await ctx.reference("identity", f"/v1/schools/{ctx.school_id}/users/{uid}")
             return uid, str(member["display_name"])
         except ApiError:
             return uid, ""
