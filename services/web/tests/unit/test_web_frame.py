@@ -116,7 +116,8 @@ def test_reference_lists_are_kept_per_person_and_dropped_after_their_changes() -
     from web.context import ReferenceCache
 
     cache = ReferenceCache(ttl_s=30, max_entries=3)
-    anne, bram = ("u-anne", "s1", None, "enrollment", "/groups", ()), ("u-bram", "s1", None, "enrollment", "/groups", ())
+    anne = ("u-anne", "s1", None, "enrollment", "/groups", ())
+    bram = ("u-bram", "s1", None, "enrollment", "/groups", ())
     cache.put(anne, ["Klas A"])
     assert cache.get(anne) == ["Klas A"] and cache.get(bram) is None
     cache.forget("u-anne")
