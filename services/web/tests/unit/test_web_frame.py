@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -129,3 +130,46 @@ def test_reference_lists_are_kept_per_person_and_dropped_after_their_changes() -
     expired = ReferenceCache(ttl_s=-1)
     expired.put(anne, 1)
     assert expired.get(anne) is None
+
+
+def signed_in_client(handler: Any, exp: float) -> TestClient:
+    """The app with its APIs answered by handler, and a session whose access token expires at exp."""
+    settings = WebSettings(environment="test", session_secret="k" * 40)
+    app = create_app(settings)
+    client = TestClient(app, follow_redirects=False)
+    client.__enter__()
+    app.state.upstreams.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    session = {"csrf": "c" * 20, "at": "old.eyJzY2giOnsiczEiOlsic2Nob29sX2FkbWluIl19fQ.sig", "rt": "refresh-1",
+               "exp": exp, "uid": "u1", "school": "s1", "school_name": "Demo", "seen": time.time()}
+    client.cookies.set(SESSION_COOKIE, Sealer("k" * 40).seal(session))
+    return client
+
+
+def test_an_expiring_token_is_refreshed_without_the_person_noticing() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path} {request.headers.get('authorization', '')}")
+        if request.url.path == "/v1/auth/refresh":
+            return httpx.Response(200, json={"access_token": "new.eyJzY2giOnsiczEiOlsic2Nob29sX2FkbWluIl19fQ.sig",
+                                             "refresh_token": "refresh-2", "expires_in": 900})
+        if request.headers.get("authorization", "").startswith("Bearer new."):
+            return httpx.Response(200, json=[])
+        return httpx.Response(401, json={"title": "expired"})
+
+    client = signed_in_client(handler, exp=time.time() + 5)
+    page = client.get("/library")
+    assert page.status_code == 200 and "Bibliotheek" in page.text
+    assert seen[0].startswith("POST /v1/auth/refresh") and seen[1].endswith("Bearer new." + seen[1].split("new.")[1])
+    assert SESSION_COOKIE in page.headers["set-cookie"]  # the rotated tokens are kept
+    client.__exit__(None, None, None)
+
+
+def test_a_refused_refresh_sends_the_person_to_sign_in_again() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"title": "Niet ingelogd"})
+
+    client = signed_in_client(handler, exp=time.time() - 5)
+    page = client.get("/library")
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/library&expired=1"
+    client.__exit__(None, None, None)
