@@ -33,7 +33,7 @@ from kit.testing.fixtures import start
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.e2e.web.conftest import FLAGS, chromium_path  # noqa: E402
+from tests.e2e.browser.conftest import FLAGS, chromium_path  # noqa: E402
 
 SIZE = 537_000_000
 STUDENTS = 1000

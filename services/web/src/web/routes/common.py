@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Form
 from fastapi.responses import RedirectResponse
 
+from web.api import ApiError
 from web.context import Ctx
 
 Field = Annotated[str, Form(max_length=20_000)]
@@ -26,3 +27,10 @@ def back(url: str) -> RedirectResponse:
 def items(page: Any) -> list[Any]:
     """The items of a list answer."""
     return list(page.get("items", [])) if isinstance(page, dict) else list(page or [])
+
+
+def require_admin(ctx: Ctx) -> None:
+    """Only this school's admin may use the page (the API checks again)."""
+    if not ctx.has("school_admin") or ctx.view_as:
+        raise ApiError(403, detail=say(ctx, "Alleen de beheerder van deze school mag dit.",
+                                       "Only this school's admin may do this."))

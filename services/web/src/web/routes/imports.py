@@ -12,17 +12,12 @@ from starlette.datastructures import UploadFile
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
-from web.routes.common import back, items, say
+from web.routes.common import back, items, require_admin, say
 
 router = APIRouter(prefix="/imports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALUE_FIELDS = ("gender", "programme", "group")
 
-
-def _admin(ctx: Ctx) -> None:
-    if not ctx.has("school_admin"):
-        raise ApiError(403, detail=say(ctx, "Alleen de beheerder mag studenten importeren.",
-                                       "Only the school admin may import students."))
 
 
 def _file_error(ctx: Ctx, nl: str, en: str) -> ApiError:
@@ -38,13 +33,13 @@ async def _start(ctx: Ctx, *, status: int = 200, error: ApiError | None = None) 
 
 @router.get("", summary="Step 1: choose a file (and recent imports)")
 async def start(ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     return await _start(ctx)
 
 
 @router.post("", summary="Step 1: upload the file")
 async def upload(request: Request, ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     form = request.state.form
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
@@ -76,7 +71,7 @@ async def upload(request: Request, ctx: Ctx = Depends(in_school)) -> Response:
 
 @router.get("/example.xlsx", summary="The example import file")
 async def example(ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     response = await ctx.call("enrollment", "GET", f"/v1/schools/{ctx.school_id}/imports/example.xlsx", raw=True)
     return Response(response.content, media_type=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="voorbeeld-studenten.xlsx"'})
@@ -96,13 +91,13 @@ async def _columns(ctx: Ctx, job_id: str, *, status: int = 200, error: ApiError 
 
 @router.get("/{job_id}/columns", summary="Step 2: map columns to fields")
 async def columns(job_id: str, ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     return await _columns(ctx, job_id)
 
 
 @router.post("/{job_id}/columns", summary="Step 2: save the column mapping")
 async def save_columns(job_id: str, request: Request, ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     form = request.state.form
     mapping = {key.removeprefix("col-"): str(value) for key, value in form.multi_items()
                if key.startswith("col-") and isinstance(value, str) and value}
@@ -128,13 +123,13 @@ async def _values(ctx: Ctx, job_id: str, *, status: int = 200, error: ApiError |
 
 @router.get("/{job_id}/values", summary="Step 3: what the file's own values mean")
 async def values(job_id: str, ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     return await _values(ctx, job_id)
 
 
 @router.post("/{job_id}/values", summary="Step 3: save the value mapping and check every row")
 async def save_values(job_id: str, request: Request, ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     maps: dict[str, dict[str, str | None]] = {name: {} for name in VALUE_FIELDS}
     for key, value in request.state.form.multi_items():
         field, _, original = key.partition(":")
@@ -151,7 +146,7 @@ async def save_values(job_id: str, request: Request, ctx: Ctx = Depends(in_schoo
 
 @router.get("/{job_id}/preview", summary="Step 4: the checked rows, errors first")
 async def preview(job_id: str, ctx: Ctx = Depends(in_school), after: int = 0, only: str = "invalid") -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     wanted = only if only in ("invalid", "valid", "created", "updated", "unchanged") else None
     job, rows = await asyncio.gather(_job(ctx, job_id), ctx.get(
         "enrollment", f"/v1/schools/{ctx.school_id}/imports/{job_id}/rows", status=wanted, after=after, limit=100))
@@ -162,7 +157,7 @@ async def preview(job_id: str, ctx: Ctx = Depends(in_school), after: int = 0, on
 
 @router.post("/{job_id}/commit", summary="Step 4: import the valid rows")
 async def commit(job_id: str, ctx: Ctx = Depends(in_school)) -> Response:
-    _admin(ctx)
+    require_admin(ctx)
     try:
         await ctx.call("enrollment", "POST", f"/v1/schools/{ctx.school_id}/imports/{job_id}/commit")
     except ApiError as exc:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
-from web.routes.common import Field, back, items, say
+from web.routes.common import Field, back, items, require_admin, say
 
 router = APIRouter(prefix="/programmes")
 
@@ -26,8 +26,7 @@ async def _page(ctx: Ctx, status: int = 200, error: ApiError | None = None) -> R
 
 @router.get("", summary="The school's programmes and the catalog")
 async def programmes(ctx: Ctx = Depends(in_school)) -> Response:
-    if not ctx.has("school_admin"):
-        raise ApiError(403, detail=say(ctx, "Alleen de beheerder mag dit.", "Only the school admin may do this."))
+    require_admin(ctx)
     return await _page(ctx)
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
-from web.routes.common import back, say
+from web.routes.common import back, require_admin, say
 
 router = APIRouter(prefix="/school-settings")
 RETENTION = {"personal_data": ("Persoonsgegevens", "Personal data"), "results": ("Resultaten", "Results"),
@@ -29,8 +29,7 @@ async def _page(ctx: Ctx, *, status: int = 200, error: ApiError | None = None,
 
 @router.get("", summary="The school's settings")
 async def settings_page(ctx: Ctx = Depends(in_school)) -> Response:
-    if not ctx.has("school_admin"):
-        raise ApiError(403, detail=say(ctx, "Alleen de beheerder mag dit.", "Only the school admin may do this."))
+    require_admin(ctx)
     return await _page(ctx)
 
 

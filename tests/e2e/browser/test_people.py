@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.web.conftest import audit, sign_in
+from tests.e2e.browser.conftest import audit, sign_in
 
 pytestmark = pytest.mark.e2e
 SUPERVISOR = "begeleider@demo-roc.example"
@@ -24,6 +24,10 @@ def nav(page: Page, name: str) -> None:
 def test_supervisor_and_student_write_to_each_other_with_counts_and_unread_marks(
     page: Page, school: dict[str, Any]
 ) -> None:
+    sign_in(page, SUPERVISOR, school["password"])
+    new_before = int(page.locator("#messages-new").inner_text())
+    total_before = int(page.locator("#messages-total").inner_text())
+    page.get_by_role("button", name="Uitloggen").click()
     sign_in(page, STUDENT, school["password"])
     audit(page, "start-student")
     nav(page, "Berichten")
@@ -34,10 +38,10 @@ def test_supervisor_and_student_write_to_each_other_with_counts_and_unread_marks
         page.wait_for_timeout(500)  # notifications learns the links from enrollment's events
         page.reload()
     audit(page, "message-new")
-    page.locator("#f-subject").fill("Vraag over mijn PvB")
+    page.locator("#f-subject").fill("Stage-opdracht in de browser")
     page.get_by_role("button", name="Versturen").click()
     expect(page.locator("#e-body")).to_be_visible()  # the API named the empty body; the subject stays
-    expect(page.locator("#f-subject")).to_have_value("Vraag over mijn PvB")
+    expect(page.locator("#f-subject")).to_have_value("Stage-opdracht in de browser")
     page.locator("#f-body").fill("Wanneer is de observatie?")
     page.get_by_role("button", name="Versturen").click()
     expect(page.locator(".notice")).to_contain_text("verstuurd")
@@ -45,17 +49,18 @@ def test_supervisor_and_student_write_to_each_other_with_counts_and_unread_marks
     page.get_by_role("button", name="Uitloggen").click()
 
     sign_in(page, SUPERVISOR, school["password"])
-    expect(page.locator("#messages-new")).to_have_text("1")
+    expect(page.locator("#messages-new")).to_have_text(str(new_before + 1))
+    expect(page.locator("#messages-total")).to_have_text(str(total_before + 1))
     nav(page, "Berichten")
-    expect(page.locator("tr.unread")).to_have_count(1)
-    page.get_by_role("link", name="Vraag over mijn PvB").click()
+    expect(page.locator("tr.unread", has_text="Stage-opdracht in de browser")).to_have_count(1)
+    page.get_by_role("link", name="Stage-opdracht in de browser").click()
     expect(page.locator("article")).to_contain_text("Wanneer is de observatie?")
     page.locator("#f-body").fill("Volgende week dinsdag.")
     page.get_by_role("button", name="Antwoord versturen").click()
     expect(page.locator("article")).to_have_count(2)
     page.goto("/")
-    expect(page.locator("#messages-new")).to_have_text("0")
-    expect(page.locator("#messages-total")).to_have_text("1")
+    expect(page.locator("#messages-new")).to_have_text(str(new_before))
+    expect(page.locator("#messages-total")).to_have_text(str(total_before + 1))
 
 
 def test_supervisor_views_as_a_linked_student_read_only(page: Page, school: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.web.conftest import audit, sign_in
+from tests.e2e.browser.conftest import audit, sign_in
 
 pytestmark = pytest.mark.e2e
 ADMIN = "admin@demo-roc.example"
