@@ -67,7 +67,9 @@ bench-import: install  ## a 5,000-row .xlsx through the four import steps, commi
 
 bench-overview: install  ## the overview, 1,000 students x 10 exams, read through the gateway as a supervisor
 	$(PY) bench/overview.py
-.PHONY: browser bench-web
+
+bench-web: install browser  ## main pages through the gateway; 537,000,000 bytes via tus-js-client in Chromium vs minio
+	$(PY) bench/web.py
 
 clean:
 	rm -rf .venv $(TOOLS)
