@@ -72,5 +72,5 @@ def search_fields(display_name: str, email: str) -> dict[str, str]:
 
 
 def set_password_link(public_url: str, kind: str, token: str) -> str:
-    """The link an invitation or reset e-mail carries (the token travels in the query, read by the page)."""
-    return f"{public_url.rstrip('/')}/identity/set-password?kind={kind}&token={quote(token)}"
+    """The link an invitation or reset e-mail carries: the web app's page, the token in the query."""
+    return f"{public_url.rstrip('/')}/set-password?kind={kind}&token={quote(token)}"
