@@ -24,6 +24,7 @@ ENDPOINTS = [
     ("GET", "/files/f1/content", []),
     ("GET", "/files/f1/url", []),
     ("POST", "/assignments/as1/attachments?filename=x", [Role.STUDENT, Role.ASSESSOR, Role.SCHOOL_ADMIN]),
+    ("POST", "/bank/b1/attachments?filename=x", [Role.STUDENT, Role.ASSESSOR, Role.EXAM_BOARD, Role.WORKPLACE_TRAINER]),
     ("POST", "/library?filename=x&roles=student", [Role.STUDENT, Role.SCHOOL_SUPERVISOR]),
     ("GET", "/library", []),
     ("POST", "/uploads", [Role.ASSESSOR, Role.EXAM_BOARD, Role.WORKPLACE_TRAINER]),

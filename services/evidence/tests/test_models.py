@@ -54,3 +54,24 @@ def test_parse_range() -> None:
     assert parse_range("bytes=0-1,5-6", 100) is None  # multi-range: the whole file
     with pytest.raises(Problem):
         parse_range("bytes=100-", 100)
+
+
+@pytest.mark.parametrize(("roles", "edits", "reads"), [
+    ({"school_admin"}, True, True),
+    ({"school_supervisor"}, True, True),
+    ({"assessor"}, False, True),
+    ({"exam_board"}, False, True),
+    ({"student"}, False, False),
+    ({"workplace_trainer"}, False, False),
+    (set(), False, False),
+])
+def test_who_may_attach_to_and_read_the_assignment_bank(roles: set[str], edits: bool, reads: bool) -> None:
+    from evidence.models import may_edit_bank, may_see_bank_file
+    from kit.auth import Principal, Role
+
+    principal = Principal("u1", "user", {"sch-1": frozenset(Role(r) for r in roles),
+                                         "sch-2": frozenset(Role)})
+    assert may_edit_bank(principal, "sch-1") is edits
+    assert may_see_bank_file(principal, "sch-1") is reads
+    outsider = Principal("u2", "user", {"sch-2": frozenset(Role)})
+    assert not may_edit_bank(outsider, "sch-1") and not may_see_bank_file(outsider, "sch-1")

@@ -8,7 +8,7 @@ from pydantic import Field
 from contracts.envelope import Event
 from contracts.registry import register
 
-FileKind = Literal["evidence", "assignment_attachment", "library", "message_attachment"]
+FileKind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment"]
 
 
 @register
@@ -24,6 +24,7 @@ class FileUploadedV1(Event):
     student_id: str | None = None
     attempt_id: str | None = None
     assignment_id: str | None = None
+    bank_assignment_id: str | None = Field(default=None, description="The bank entry of a bank_attachment")
     filename: str = Field(max_length=255)
     content_type: str
     size: int = Field(ge=0)

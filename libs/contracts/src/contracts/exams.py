@@ -22,6 +22,22 @@ class AssignmentPreparedV1(Event):
     exam_name: str
     approver_ids: list[str] = Field(description="Users whose approval is awaited")
     adopter_id: str | None = None
+    attachment_ids: list[str] = Field(default_factory=list,
+                                      description="Evidence file ids attached (e.g. copied from a bank assignment)")
+
+
+@register
+class BankAssignmentSavedV1(Event):
+    """An assignment of the school's bank was added or changed; its editors may upload attachments to it."""
+
+    TYPE = "exams.bank_assignment_saved"
+    VERSION = 1
+    bank_assignment_id: str
+    school_id: str
+    exam_id: str
+    version: int = Field(ge=1, description="The bank entry's version after this change")
+    saved_by: str
+    saved_at: datetime
 
 
 @register

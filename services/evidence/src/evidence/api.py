@@ -15,7 +15,7 @@ from starlette.types import Scope
 from contracts.values import Line
 from evidence import repository as repo
 from evidence import service
-from evidence.deps import S3, Anyone, Auditor, Config, Messenger, PublicS3, Student, Supervisor
+from evidence.deps import S3, Anyone, Auditor, BankEditor, Config, Messenger, PublicS3, Student, Supervisor
 from evidence.edge import Upload, receive
 from evidence.models import content_disposition
 from evidence.storage import presign, stream
@@ -30,7 +30,8 @@ from kit.outbox import Outbox
 router = APIRouter(prefix="/v1/schools/{school_id}", tags=["evidence"])
 
 _STREAMED = re.compile(
-    r"^/v1/schools/[^/]+/(attempts/[^/]+/evidence|assignments/[^/]+/attachments|message-attachments|library"
+    r"^/v1/schools/[^/]+/(attempts/[^/]+/evidence|assignments/[^/]+/attachments|bank/[^/]+/attachments"
+    r"|message-attachments|library"
     r"|uploads/[^/]+)$"
 )
 
@@ -53,6 +54,7 @@ class FileOut(BaseModel):
     student_id: str | None = None
     attempt_id: str | None = None
     assignment_id: str | None = None
+    bank_assignment_id: str | None = None
     roles: list[str] = []
     retention_class: str
     status: str
@@ -216,6 +218,19 @@ async def upload_attachment(principal: Supervisor, upload: Upload, school_id: st
                             outbox: ServiceOutbox) -> FileOut:
     """Stream one attachment into storage."""
     target = await service.attachment_target(db, principal, school_id, assignment_id)
+    return file_out(await receive(mongo, db, s3, settings, outbox, target=target, upload=upload, by=principal.subject))
+
+
+@router.post("/bank/{bank_assignment_id}/attachments", status_code=201, response_model=FileOut,
+             summary="Attach a file to an assignment of the school's bank (school admin, supervisor)",
+             description=UPLOAD_DOC + " The bank assignment is known from exams' `exams.bank_assignment_saved`; "
+                         "exams lists the file on the bank assignment once it consumes `evidence.file_uploaded`.",
+             responses={**UPLOAD_RESPONSES, 404: {"description": "No such bank assignment in this school"}})
+async def upload_bank_attachment(principal: BankEditor, upload: Upload, school_id: str, bank_assignment_id: str,
+                                 db: Database, mongo: Mongo, s3: S3, settings: Config,
+                                 outbox: ServiceOutbox) -> FileOut:
+    """Stream one attachment of a bank assignment into storage."""
+    target = await service.bank_attachment_target(db, principal, school_id, bank_assignment_id)
     return file_out(await receive(mongo, db, s3, settings, outbox, target=target, upload=upload, by=principal.subject))
 
 

@@ -23,7 +23,8 @@ def tus_version(tus_resumable: Annotated[str | None, Header(description="Must be
 
 
 Speaks = Annotated[None, Depends(tus_version)]
-METADATA_TEXT = ("replaces", "attempt_id", "assignment_id", "roles")  # the filename is cleaned, not refused
+# the filename is cleaned, not refused
+METADATA_TEXT = ("replaces", "attempt_id", "assignment_id", "bank_assignment_id", "roles")
 
 
 def creation_metadata(header: str) -> dict[str, str]:
@@ -52,7 +53,8 @@ async def tus_options(school_id: str, settings: Config) -> Response:
 @router.post("", status_code=201, response_class=Response,
              summary="tus creation: start a resumable upload",
              description="Upload-Length (at most max_file_bytes) and Upload-Metadata with `filename` and one of "
-                         "`attempt_id` (evidence, students), `assignment_id` (attachment, supervisors) or "
+                         "`attempt_id` (evidence, students), `assignment_id` (attachment, supervisors), "
+                         "`bank_assignment_id` (bank attachment, school admins and supervisors) or "
                          "`roles` (comma-separated; library, school admins); `replaces` names the evidence item "
                          "or manual the new file replaces.")
 async def tus_create(principal: Uploader, _: Speaks, request: Request, school_id: str, db: Database,

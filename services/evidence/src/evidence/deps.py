@@ -21,4 +21,5 @@ Supervisor = Annotated[Principal, Depends(require_roles(Role.SCHOOL_SUPERVISOR))
 SchoolAdmin = Annotated[Principal, Depends(require_roles(Role.SCHOOL_ADMIN))]
 Messenger = Annotated[Principal, Depends(require_roles(Role.STUDENT, Role.SCHOOL_SUPERVISOR))]
 Uploader = Annotated[Principal, Depends(require_roles(Role.STUDENT, Role.SCHOOL_SUPERVISOR, Role.SCHOOL_ADMIN))]
+BankEditor = Annotated[Principal, Depends(require_roles(Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR))]
 Auditor = Annotated[Principal, Depends(require_roles(Role.SCHOOL_ADMIN, Role.EXAM_BOARD))]

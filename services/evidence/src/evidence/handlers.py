@@ -16,7 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts import Envelope, Event
 from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1
 from contracts.evidence import EvidenceLockedV1
-from contracts.exams import AssessmentFinalizedV1, AssignmentPreparedV1, ExamPartScheduledV1
+from contracts.exams import AssessmentFinalizedV1, AssignmentPreparedV1, BankAssignmentSavedV1, ExamPartScheduledV1
 from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
 from contracts.notifications import MessageSentV1
 from evidence import repository as repo
@@ -41,7 +41,7 @@ def build_handlers(settings: EvidenceSettings,
         h = Handlers(db, bucket, settings)
         table: dict[type[Event], Callable[[Envelope, Any, Session], Awaitable[None]]] = {
             ExamPartScheduledV1: h.part_scheduled, AssessmentFinalizedV1: h.assessment_finalized,
-            AssignmentPreparedV1: h.assignment_prepared,
+            AssignmentPreparedV1: h.assignment_prepared, BankAssignmentSavedV1: h.bank_assignment_saved,
             PersonLinkedV1: h.person_linked, PersonUnlinkedV1: h.person_unlinked,
             MembershipGrantedV1: h.membership_granted, MembershipRevokedV1: h.membership_revoked,
             MessageSentV1: h.message_sent,
@@ -86,6 +86,10 @@ class Handlers:
     async def assignment_prepared(self, env: Envelope, data: AssignmentPreparedV1, session: Session) -> None:
         """Which student an assignment is for (its supervisors may attach files)."""
         await repo.set_assignment(self.db, data, session)
+
+    async def bank_assignment_saved(self, env: Envelope, data: BankAssignmentSavedV1, session: Session) -> None:
+        """A bank assignment exists: its editors may attach files to it."""
+        await repo.set_bank_assignment(self.db, data, session)
 
     # --- enrollment ---------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import filetype
 
 from kit.auth import Principal, Role
 
-Kind = Literal["evidence", "assignment_attachment", "library", "message_attachment"]
+Kind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment"]
 
 # An attempt is "in execution" from the moment the first of its parts is scheduled (exams.part_scheduled)
 # until its assessment is finalized (exams.assessment_finalized). Only then may its student add evidence;
@@ -26,6 +26,7 @@ FINALIZED = "finalized"
 RETENTION_CLASS: dict[str, str] = {
     "evidence": "exam_evidence",
     "assignment_attachment": "exam_documentation",
+    "bank_attachment": "exam_documentation",
     "library": "reference",
     "message_attachment": "correspondence",
 }
@@ -104,6 +105,7 @@ class Target:
     student_id: str | None = None
     attempt_id: str | None = None
     assignment_id: str | None = None
+    bank_assignment_id: str | None = None
     roles: list[str] = field(default_factory=list)
     replaces: str | None = None
 
@@ -144,6 +146,22 @@ def may_see_library_file(principal: Principal, school_id: str, file: dict[str, A
     """A manual is for the roles it was published to; the school admin sees every one."""
     roles = principal.roles_in(school_id)
     return Role.SCHOOL_ADMIN in roles or bool({r.value for r in roles} & set(file.get("roles", [])))
+
+
+# The school's assignment bank (exams): who may change it there may upload its attachments; the school's staff
+# who may see the bank may read them.
+BANK_EDITORS = frozenset({Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR})
+BANK_READERS = frozenset({Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR, Role.ASSESSOR, Role.EXAM_BOARD})
+
+
+def may_edit_bank(principal: Principal, school_id: str) -> bool:
+    """A school admin or supervisor of this school may attach files to its bank assignments."""
+    return bool(principal.roles_in(school_id) & BANK_EDITORS)
+
+
+def may_see_bank_file(principal: Principal, school_id: str) -> bool:
+    """The school's staff who see its bank (admin, supervisor, assessor, exam board) read its attachments."""
+    return bool(principal.roles_in(school_id) & BANK_READERS)
 
 
 def evidence_change_refusal(attempt: dict[str, Any] | None) -> str | None:

@@ -25,6 +25,7 @@ async def ensure_indexes(db: Db) -> None:
     await db.student_users.create_index([("school_id", ASCENDING), ("user_id", ASCENDING)])
     await db.uploads.create_index([("expires_at", ASCENDING)])
     await db.audit.create_index([("file_id", ASCENDING), ("at", ASCENDING)])
+    await db.assignments.create_index([("school_id", ASCENDING), ("attachment_ids", ASCENDING)])
 
 
 # --- files -------------------------------------------------------------------------------------------
@@ -177,13 +178,33 @@ async def set_assignment(db: Db, data: Any, session: Session) -> None:
     """An assignment was prepared for a student."""
     await db.assignments.update_one(
         {"_id": data.assignment_id},
-        {"$set": {"school_id": data.school_id, "student_id": data.student_id}}, upsert=True, session=session,
+        {"$set": {"school_id": data.school_id, "student_id": data.student_id,
+                  "attachment_ids": list(data.attachment_ids)}}, upsert=True, session=session,
     )
+
+
+async def students_attached_to(db: Db, school_id: str, file_id: str) -> list[str]:
+    """The students of the assignments that carry this file among their attachments (e.g. from the bank)."""
+    docs = await db.assignments.find({"school_id": school_id, "attachment_ids": file_id}).to_list()
+    return list(dict.fromkeys(str(d["student_id"]) for d in docs))
 
 
 async def get_assignment(db: Db, school_id: str, assignment_id: str) -> Doc | None:
     """The local view of an assignment."""
     return await db.assignments.find_one({"_id": assignment_id, "school_id": school_id})
+
+
+async def set_bank_assignment(db: Db, data: Any, session: Session) -> None:
+    """A bank assignment of a school was saved in exams (its editors may attach files to it)."""
+    await db.bank_assignments.update_one(
+        {"_id": data.bank_assignment_id},
+        {"$set": {"school_id": data.school_id, "exam_id": data.exam_id}}, upsert=True, session=session,
+    )
+
+
+async def get_bank_assignment(db: Db, school_id: str, bank_id: str) -> Doc | None:
+    """The local view of a bank assignment."""
+    return await db.bank_assignments.find_one({"_id": bank_id, "school_id": school_id})
 
 
 # --- resumable (tus) uploads ---------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from evidence.models import (
     Target,
     detect_content_type,
     evidence_change_refusal,
+    may_edit_bank,
+    may_see_bank_file,
     may_see_library_file,
     may_see_student,
     storage_key,
@@ -62,6 +64,14 @@ async def require_student_visible(db: Db, principal: Principal, school_id: str, 
         raise Problem(404, "not_found", detail="No such file or exam attempt.")
 
 
+async def sees_assignment_of(db: Db, principal: Principal, school_id: str, file_id: str) -> bool:
+    """True when the file is attached to an assignment whose student the caller may see."""
+    for student_id in await repo.students_attached_to(db, school_id, file_id):
+        if may_see_student(principal, school_id, await student_access(db, principal, school_id, student_id)):
+            return True
+    return False
+
+
 async def require_file_visible(db: Db, principal: Principal, school_id: str, file_id: str) -> dict[str, Any]:
     """The file, when the caller may see it (withdrawn files only for admins and the exam board)."""
     file = await repo.get_file(db, school_id, file_id)
@@ -69,6 +79,10 @@ async def require_file_visible(db: Db, principal: Principal, school_id: str, fil
         raise Problem(404, "not_found", detail=NO_FILE)
     if file["kind"] == "library":
         if not may_see_library_file(principal, school_id, file):
+            raise Problem(404, "not_found", detail=NO_FILE)
+    elif file["kind"] == "bank_attachment":
+        if not may_see_bank_file(principal, school_id) and not await sees_assignment_of(db, principal, school_id,
+                                                                                        file["_id"]):
             raise Problem(404, "not_found", detail=NO_FILE)
     elif file["kind"] == "message_attachment":
         # private correspondence: its sender, the recipients the message named, and the school admin
@@ -132,6 +146,18 @@ async def attachment_target(db: Db, principal: Principal, school_id: str, assign
                   assignment_id=assignment_id)
 
 
+async def bank_attachment_target(db: Db, principal: Principal, school_id: str, bank_id: str) -> Target:
+    """Check that the bank assignment exists in this school and the caller may edit the bank."""
+    if not may_edit_bank(principal, school_id):
+        raise Problem(403, "forbidden", detail=Text(
+            nl="Alleen de beheerder of een begeleider mag bijlagen aan de opdrachtenbank toevoegen.",
+            en="Only the school admin or a supervisor may attach files to the assignment bank."))
+    if await repo.get_bank_assignment(db, school_id, bank_id) is None:
+        raise Problem(404, "not_found", detail=Text(nl="Deze bankopdracht bestaat niet.",
+                                                    en="No such bank assignment."))
+    return Target("bank_attachment", school_id, bank_assignment_id=bank_id)
+
+
 def message_attachment_target(school_id: str) -> Target:
     """A file to attach to a message; its readers are granted when the message is sent."""
     return Target("message_attachment", school_id)
@@ -155,16 +181,19 @@ async def library_target(db: Db, school_id: str, roles: list[str], replaces: str
 
 
 async def resumable_target(db: Db, principal: Principal, school_id: str, meta: dict[str, str]) -> Target:
-    """What a resumable upload is for, from its metadata (one of attempt_id, assignment_id, roles) and roles."""
+    """What a resumable upload is for, from its metadata (attempt_id, assignment_id, bank_assignment_id or roles)."""
     roles = principal.roles_in(school_id)
     if "attempt_id" in meta and Role.STUDENT in roles:
         return await evidence_target(db, principal, school_id, meta["attempt_id"], meta.get("replaces"))
     if "assignment_id" in meta and Role.SCHOOL_SUPERVISOR in roles:
         return await attachment_target(db, principal, school_id, meta["assignment_id"])
+    if "bank_assignment_id" in meta and may_edit_bank(principal, school_id):
+        return await bank_attachment_target(db, principal, school_id, meta["bank_assignment_id"])
     if "roles" in meta and Role.SCHOOL_ADMIN in roles:
         wanted = [r.strip() for r in meta["roles"].split(",") if r.strip()]
         return await library_target(db, school_id, wanted, meta.get("replaces"))
-    raise Problem(403, "forbidden", detail="Name attempt_id, assignment_id or roles that your role may upload to.")
+    raise Problem(403, "forbidden", detail="Name attempt_id, assignment_id, bank_assignment_id or roles that your "
+                                            "role may upload to.")
 
 
 # --- storing ---------------------------------------------------------------------------------------------
@@ -218,7 +247,8 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
         "_id": stored.file_id, "school_id": target.school_id, "kind": target.kind, "key": stored.key,
         "filename": stored.filename, "content_type": stored.content_type, "size": stored.size,
         "sha256": stored.sha256, "uploaded_by": by, "student_id": target.student_id,
-        "attempt_id": target.attempt_id, "assignment_id": target.assignment_id, "roles": target.roles,
+        "attempt_id": target.attempt_id, "assignment_id": target.assignment_id,
+        "bank_assignment_id": target.bank_assignment_id, "roles": target.roles,
         "retention_class": RETENTION_CLASS[target.kind], "status": "active", "locked": False, "created_at": at,
     }
     if target.kind == "evidence":
@@ -236,7 +266,8 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
     await outbox.stage(session, FileUploadedV1(
         file_id=stored.file_id, school_id=target.school_id, kind=target.kind, uploaded_by=by,
         student_id=target.student_id, attempt_id=target.attempt_id, assignment_id=target.assignment_id,
-        filename=stored.filename, content_type=stored.content_type, size=stored.size, sha256=stored.sha256,
+        bank_assignment_id=target.bank_assignment_id, filename=stored.filename, content_type=stored.content_type,
+        size=stored.size, sha256=stored.sha256,
     ), subject=stored.file_id, school_id=target.school_id)
     return file
 

@@ -88,7 +88,8 @@ async def create(db: Db, settings: EvidenceSettings, *, target: Target, filename
     upload = {
         "_id": upload_id, "school_id": target.school_id, "created_by": principal.subject,
         "target": {"kind": target.kind, "student_id": target.student_id, "attempt_id": target.attempt_id,
-                   "assignment_id": target.assignment_id, "roles": target.roles, "replaces": target.replaces},
+                   "assignment_id": target.assignment_id, "bank_assignment_id": target.bank_assignment_id,
+                   "roles": target.roles, "replaces": target.replaces},
         "filename": filename, "length": length, "offset": 0, "key": storage_key(target.school_id, target.kind,
                                                                                 upload_id),
         "multipart_id": None, "parts": [], "tail_key": None, "tail_size": 0, "head": Binary(b""),
@@ -225,7 +226,8 @@ def target_of(upload: dict[str, Any]) -> Target:
     """What the upload was created for (checked again when it is registered)."""
     t = upload["target"]
     return Target(t["kind"], upload["school_id"], student_id=t["student_id"], attempt_id=t["attempt_id"],
-                  assignment_id=t["assignment_id"], roles=t["roles"], replaces=t["replaces"])
+                  assignment_id=t["assignment_id"], bank_assignment_id=t.get("bank_assignment_id"), roles=t["roles"],
+                  replaces=t["replaces"])
 
 
 async def mark_completed(db: Db, session: AsyncClientSession, upload_id: str) -> None:

@@ -9,7 +9,7 @@ from kit.outbox import Outbox
 
 def subject_of(event: Event) -> str:
     """The entity an event is about, which keys it on the topic (keeps one entity's events in order)."""
-    for field in ("schedule_id", "attempt_id", "assignment_id"):
+    for field in ("schedule_id", "attempt_id", "assignment_id", "bank_assignment_id"):
         value = getattr(event, field, None)
         if isinstance(value, str):
             return value

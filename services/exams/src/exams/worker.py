@@ -1,4 +1,4 @@
-"""The exams service's worker: its outbox relay and the consumer keeping the projections of identity and enrollment."""
+"""The exams service's worker: its outbox relay and the consumer of identity, enrollment and evidence events."""
 
 from contracts import events_topic
 from exams.app import ensure_indexes
@@ -10,7 +10,8 @@ from kit.worker import main as run_worker
 
 def consumers(settings: ExamsSettings) -> list[ConsumerSpec]:
     """What the exams worker consumes."""
-    return [ConsumerSpec(group=settings.service, topics=[events_topic("identity"), events_topic("enrollment")],
+    return [ConsumerSpec(group=settings.service, topics=[events_topic("identity"), events_topic("enrollment"),
+                                                             events_topic("evidence")],
                          handlers=build_handlers)]
 
 

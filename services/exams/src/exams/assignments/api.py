@@ -157,7 +157,8 @@ class BankIn(Strict):
     exam_id: Id
     title: Title
     text: Body
-    attachment_ids: list[Id] = Field(default_factory=list, max_length=50)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=50,
+                                     description="Must be empty: upload attachments to the evidence service")
     adopted: bool = Field(default=False, description="Already adopted: assignments from it skip adoption")
 
 
@@ -166,7 +167,8 @@ class BankEditIn(Strict):
 
     title: Title | None = None
     text: Body | None = None
-    attachment_ids: list[Id] | None = None
+    attachment_ids: list[Id] | None = Field(default=None, max_length=50,
+                                            description="Keep these of the files uploaded for it (drop others)")
     adopted: bool | None = None
 
 
@@ -317,10 +319,10 @@ async def delete(request: Request, db: Database, outbox: Events, school_id: str,
 
 @router.post("/bank", status_code=201, response_model=BankOut, tags=["assignment bank"],
              summary="Add an assignment to the school's bank (adopted: school admin only)")
-async def create_bank(request: Request, db: Database, school_id: str, body: BankIn,
+async def create_bank(request: Request, db: Database, outbox: Events, school_id: str, body: BankIn,
                       principal: Principal = Depends(PREPARERS)) -> Any:
-    """Attachments are evidence-service file ids."""
-    return await one(request, lambda s: bank.create(db, s, principal=principal, school_id=school_id,
+    """Attachments are uploaded afterwards to the evidence service (`POST /bank/{bank_id}/attachments` there)."""
+    return await one(request, lambda s: bank.create(db, s, outbox=outbox, principal=principal, school_id=school_id,
                                                     **body.model_dump()), bank_out, 201)
 
 
@@ -346,10 +348,10 @@ async def get_bank(response: Response, db: Database, school_id: str, bank_id: st
 
 @router.patch("/bank/{bank_id}", response_model=BankOut, tags=["assignment bank"], responses=RESPONSES,
               summary="Change a bank assignment (marking it adopted: school admin only); If-Match required")
-async def edit_bank(request: Request, db: Database, school_id: str, bank_id: str, body: BankEditIn,
+async def edit_bank(request: Request, db: Database, outbox: Events, school_id: str, bank_id: str, body: BankEditIn,
                     expected: IfMatch, principal: Principal = Depends(PREPARERS)) -> Any:
-    """Assignments prepared from it earlier keep their copied text."""
+    """Assignments prepared from it earlier keep their copied text; attachment_ids may only drop uploaded files."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
-    return await one(request, lambda s: bank.update(db, s, principal=principal, school_id=school_id,
+    return await one(request, lambda s: bank.update(db, s, outbox=outbox, principal=principal, school_id=school_id,
                                                     bank_id=bank_id, expected_version=expected, changes=changes),
                      bank_out)

@@ -64,7 +64,7 @@ def prepared_events(a: Doc) -> list[Event]:
     ids = [u for u in approvers(a).values() if u]
     return [AssignmentPreparedV1(assignment_id=a["_id"], school_id=a["school_id"], student_id=a["student_id"],
                                  exam_id=a["exam_id"], exam_name=a["exam_name"], approver_ids=list(dict.fromkeys(ids)),
-                                 adopter_id=a["people"]["adopter"])]
+                                 adopter_id=a["people"]["adopter"], attachment_ids=list(a.get("attachment_ids", [])))]
 
 
 def _not_deleted(a: Doc) -> None:

@@ -85,6 +85,16 @@ async def replace_bank(db: Db, session: Session, *, before: Doc, after: Doc) -> 
     return result.matched_count == 1
 
 
+async def add_bank_attachment(db: Db, session: Session, *, school_id: str, bank_id: str, file_id: str,
+                              at: object) -> bool:
+    """Attach a file evidence stored for a bank assignment (once; a new version); False if nothing changed."""
+    result = await db.bank.update_one(
+        {"_id": bank_id, "school_id": school_id, "uploaded_attachment_ids": {"$ne": file_id}},
+        {"$push": {"uploaded_attachment_ids": file_id, "attachment_ids": file_id},
+         "$inc": {"version": 1}, "$set": {"updated_at": at}}, session=session)
+    return result.modified_count == 1
+
+
 async def list_bank(db: Db, *, school_id: str, exam_id: str | None, after: str | None, limit: int) -> list[Doc]:
     """A page of the school's bank, by id."""
     query: Doc = {"school_id": school_id}

@@ -1,4 +1,5 @@
-"""Event handlers: identity's memberships and enrollment's students, links, groups and programmes, kept locally."""
+"""Event handlers: identity's memberships and enrollment's students, links, groups and programmes, kept locally;
+evidence's uploads of bank attachments."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from contracts.enrollment import (
     StudentCreatedV1,
     StudentUpdatedV1,
 )
+from contracts.evidence import FileUploadedV1
 from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
+from exams.assignments import bank
 from exams.common import Session
 from exams.projections import repository as repo
 from kit.consumer import Handler
@@ -75,11 +78,17 @@ def build_handlers(db: Db) -> Mapping[type[Event], Handler]:
         await repo.mark_unavailable(db, session, school_id=data.school_id, exam_id=data.exam_id,
                                     student_ids=data.student_ids, unavailable=data.unavailable)
 
+    async def uploaded(env: Envelope, data: FileUploadedV1, session: Session) -> None:
+        if data.kind == "bank_attachment" and data.bank_assignment_id:
+            await bank.attachment_uploaded(db, session, school_id=data.school_id, bank_id=data.bank_assignment_id,
+                                           file_id=data.file_id)
+
     table: dict[type[Event], Any] = {
         MembershipGrantedV1: granted, MembershipRevokedV1: revoked,
         StudentCreatedV1: student, StudentUpdatedV1: student, StudentArchivedV1: archived,
         PersonLinkedV1: linked, PersonUnlinkedV1: linked,
         GroupChangedV1: group, GroupMembersChangedV1: group_members,
         ProgrammePublishedV1: programme, ProgrammeEnabledV1: enabled, ExamUnavailableMarkedV1: unavailable,
+        FileUploadedV1: uploaded,
     }
     return table
