@@ -21,7 +21,8 @@ The first half of the practical-exam workflow (DOMAIN.md phases 1 and 2):
 * **Catalog**: the operator publishes exams per catalog programme (core tasks, work processes, parts with
   criteria and their scoring, the exam's rules) in immutable versions; a school sees the exams of the
   programmes it enabled and can make an exam unavailable for particular students.
-* **Assignment bank** per school, with a preview; the school admin may mark bank assignments adopted.
+* **Assignment bank** per school, with a preview listing the attachments uploaded for an entry to the evidence
+  service; the school admin may mark bank assignments adopted.
 * **Assignments** for one student, a selection or a group: approval by the student, the supervisor and the
   workplace trainer (each a signature with who, role, when and the hash of the version signed), then the lock;
   adoption by the named adopter (one by one or per group); deletion before execution; people changes after
