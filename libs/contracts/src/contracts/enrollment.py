@@ -17,6 +17,7 @@ class StudentCreatedV1(Event):
 
     TYPE = "enrollment.student_created"
     VERSION = 1
+    SUBJECT = "student_id"
     student_id: str
     school_id: str
     student_code: str = Field(max_length=40)
@@ -34,6 +35,7 @@ class StudentUpdatedV1(Event):
 
     TYPE = "enrollment.student_updated"
     VERSION = 1
+    SUBJECT = "student_id"
     student_id: str
     school_id: str
     student_code: str
@@ -51,6 +53,7 @@ class StudentArchivedV1(Event):
 
     TYPE = "enrollment.student_archived"
     VERSION = 1
+    SUBJECT = "student_id"
     student_id: str
     school_id: str
 
@@ -61,6 +64,7 @@ class PersonLinkedV1(Event):
 
     TYPE = "enrollment.person_linked"
     VERSION = 1
+    SUBJECT = "student_id"
     student_id: str
     school_id: str
     user_id: str
@@ -73,6 +77,7 @@ class PersonUnlinkedV1(Event):
 
     TYPE = "enrollment.person_unlinked"
     VERSION = 1
+    SUBJECT = "student_id"
     student_id: str
     school_id: str
     user_id: str
@@ -88,6 +93,7 @@ class ProgrammePublishedV1(Event):
 
     TYPE = "enrollment.programme_published"
     VERSION = 1
+    SUBJECT = "programme_id"
     programme_id: str
     crebo: str = Field(max_length=10)
     name: str = Field(max_length=200)
@@ -102,6 +108,7 @@ class ProgrammeEnabledV1(Event):
 
     TYPE = "enrollment.programme_enabled"
     VERSION = 1
+    SUBJECT = "programme_id"
     programme_id: str
     school_id: str
     enabled: bool = True
@@ -114,6 +121,7 @@ class GroupChangedV1(Event):
 
     TYPE = "enrollment.group_changed"
     VERSION = 1
+    SUBJECT = "group_id"
     group_id: str
     school_id: str
     name: str = Field(max_length=120)
@@ -128,6 +136,7 @@ class GroupMembersChangedV1(Event):
 
     TYPE = "enrollment.group_members_changed"
     VERSION = 1
+    SUBJECT = "group_id"
     group_id: str
     school_id: str
     added: list[str] = Field(default_factory=list)
@@ -140,6 +149,7 @@ class ExamUnavailableMarkedV1(Event):
 
     TYPE = "enrollment.exam_unavailable_marked"
     VERSION = 1
+    SUBJECT = "exam_id"
     exam_id: str
     school_id: str
     student_ids: list[str]
@@ -152,6 +162,7 @@ class ProgressViewChangedV1(Event):
 
     TYPE = "enrollment.progress_view_changed"
     VERSION = 1
+    SUBJECT = "school_id"
     school_id: str
     student_ids: list[str]
     enabled: bool = True

@@ -18,6 +18,21 @@ class Event(BaseModel):
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int]
+    # The field naming the entity the event is about: the envelope's subject and so the Kafka key,
+    # which keeps the events about one entity in order.
+    SUBJECT: ClassVar[str]
+
+    def subject_id(self) -> str:
+        """The entity this event is about (the value of its SUBJECT field)."""
+        field = getattr(type(self), "SUBJECT", None)
+        if field is None:
+            raise TypeError(f"{type(self).__name__} declares no SUBJECT field; pass the subject explicitly")
+        return str(getattr(self, field))
+
+    def school_of(self) -> str | None:
+        """The school the event belongs to, when it carries one (its school_id field)."""
+        value = getattr(self, "school_id", None)
+        return str(value) if value is not None else None
 
 
 class Envelope(BaseModel):

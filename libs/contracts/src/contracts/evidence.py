@@ -17,6 +17,7 @@ class FileUploadedV1(Event):
 
     TYPE = "evidence.file_uploaded"
     VERSION = 1
+    SUBJECT = "file_id"
     file_id: str
     school_id: str
     kind: FileKind
@@ -37,6 +38,7 @@ class FileWithdrawnV1(Event):
 
     TYPE = "evidence.file_withdrawn"
     VERSION = 1
+    SUBJECT = "file_id"
     file_id: str
     school_id: str
     withdrawn_by: str
@@ -48,6 +50,7 @@ class EvidenceLockedV1(Event):
 
     TYPE = "evidence.evidence_locked"
     VERSION = 1
+    SUBJECT = "attempt_id"
     attempt_id: str
     school_id: str
     student_id: str

@@ -15,6 +15,7 @@ class AssignmentPreparedV1(Event):
 
     TYPE = "exams.assignment_prepared"
     VERSION = 1
+    SUBJECT = "assignment_id"
     assignment_id: str
     school_id: str
     student_id: str
@@ -46,6 +47,7 @@ class AssignmentAwaitingAdoptionV1(Event):
 
     TYPE = "exams.assignment_awaiting_adoption"
     VERSION = 1
+    SUBJECT = "assignment_id"
     assignment_id: str
     school_id: str
     student_id: str
@@ -60,6 +62,7 @@ class ExamPartScheduledV1(Event):
 
     TYPE = "exams.part_scheduled"
     VERSION = 1
+    SUBJECT = "attempt_id"
     attempt_id: str = Field(description="The student's attempt at the exam (1 = first, 2 = first retake ...)")
     attempt_number: int = Field(ge=1)
     school_id: str
@@ -82,6 +85,7 @@ class AssessmentFinalizedV1(Event):
 
     TYPE = "exams.assessment_finalized"
     VERSION = 1
+    SUBJECT = "attempt_id"
     attempt_id: str
     school_id: str
     student_id: str
@@ -96,6 +100,7 @@ class ResultAvailableV1(Event):
 
     TYPE = "exams.result_available"
     VERSION = 1
+    SUBJECT = "attempt_id"
     attempt_id: str
     school_id: str
     student_id: str
@@ -109,6 +114,7 @@ class ExamBoardCaseDecidedV1(Event):
 
     TYPE = "exams.board_case_decided"
     VERSION = 1
+    SUBJECT = "case_id"
     case_id: str
     school_id: str
     student_id: str

@@ -18,6 +18,7 @@ class SchoolCreatedV1(Event):
 
     TYPE = "identity.school_created"
     VERSION = 1
+    SUBJECT = "school_id"
     school_id: str
     name: str = Field(max_length=200)
     brin: str | None = Field(default=None, max_length=8)
@@ -29,6 +30,7 @@ class UserCreatedV1(Event):
 
     TYPE = "identity.user_created"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     email: EmailAddress
     display_name: str = Field(max_length=200)
@@ -41,6 +43,7 @@ class UserUpdatedV1(Event):
 
     TYPE = "identity.user_updated"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     email: EmailAddress
     display_name: str = Field(max_length=200)
@@ -54,6 +57,7 @@ class UserDeactivatedV1(Event):
 
     TYPE = "identity.user_deactivated"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     school_id: str | None = None
 
@@ -64,6 +68,7 @@ class UserReactivatedV1(Event):
 
     TYPE = "identity.user_reactivated"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     school_id: str | None = None
 
@@ -74,6 +79,7 @@ class MembershipGrantedV1(Event):
 
     TYPE = "identity.membership_granted"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     school_id: str
     role: str
@@ -88,6 +94,7 @@ class MembershipRevokedV1(Event):
 
     TYPE = "identity.membership_revoked"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     school_id: str
     role: str
@@ -100,6 +107,7 @@ class InvitationRequestedV1(Event):
 
     TYPE = "identity.invitation_requested"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     school_id: str
     school_name: str
@@ -116,6 +124,7 @@ class PasswordResetRequestedV1(Event):
 
     TYPE = "identity.password_reset_requested"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     email: EmailAddress
     display_name: str

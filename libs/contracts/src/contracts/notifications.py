@@ -12,6 +12,7 @@ class MessageSentV1(Event):
 
     TYPE = "notifications.message_sent"
     VERSION = 1
+    SUBJECT = "message_id"
     message_id: str
     school_id: str
     sender_id: str

@@ -14,6 +14,7 @@ class ProbeSentV1(Event):
 
     TYPE = "platform.probe_sent"
     VERSION = 1
+    SUBJECT = "probe_id"
 
     probe_id: str = Field(max_length=64)
     sent_at: datetime

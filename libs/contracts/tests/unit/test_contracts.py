@@ -117,3 +117,28 @@ def test_published_schemas_in_docs_are_up_to_date(tmp_path) -> None:
     fresh = {p.name: p.read_text() for p in write_schemas(tmp_path)}
     committed = {p.name: p.read_text() for p in docs.glob("*.schema.json")}
     assert committed == fresh, "run `make contracts` and commit docs/events"
+
+
+@pytest.mark.parametrize("cls", contract_events(), ids=lambda c: file_stem(c))
+def test_every_event_names_the_required_field_that_is_its_subject(cls: type[Event]) -> None:
+    field = cls.model_fields.get(cls.SUBJECT)
+    assert field is not None and field.is_required(), f"{cls.__name__}.SUBJECT must name a required field"
+
+
+def test_an_event_gives_its_subject_and_school() -> None:
+    from contracts.enrollment import PersonLinkedV1
+    from contracts.identity import UserCreatedV1
+
+    linked = PersonLinkedV1(student_id="stu-1", school_id="sch-1", user_id="usr-9", relation="assessor")
+    assert (linked.subject_id(), linked.school_of()) == ("stu-1", "sch-1")
+    user = UserCreatedV1(user_id="usr-2", email="a@example.nl", display_name="A")
+    assert (user.subject_id(), user.school_of()) == ("usr-2", None)
+
+
+def test_an_event_without_a_subject_field_says_so() -> None:
+    class Loose(Event):
+        TYPE = "kittest.loose"
+        VERSION = 1
+
+    with pytest.raises(TypeError, match="SUBJECT"):
+        Loose().subject_id()
