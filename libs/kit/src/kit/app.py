@@ -20,7 +20,7 @@ from kit.health import Check, kafka_check, mongo_check, run_checks
 from kit.logs import configure_logging
 from kit.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
 from kit.mongo import create_client
-from kit.outbox import ensure_outbox_indexes
+from kit.outbox import Outbox, ensure_outbox_indexes
 from kit.settings import KitSettings
 from kit.tracing import setup_tracing, shutdown_tracing
 
@@ -53,7 +53,7 @@ def create_service_app(
     extra_checks: Callable[[FastAPI], dict[str, Check]] | None = None,
     body_limit_exempt: Callable[[Scope], bool] | None = None,
 ) -> FastAPI:
-    """Build a service's app: Mongo client in app.state, problem+json errors, /healthz and /readyz."""
+    """Build a service's app: Mongo client, database and Outbox in app.state, problem+json errors, health, docs."""
     configure_logging(settings.service, settings.log_level)
     setup_tracing(settings.service)
 
@@ -62,6 +62,7 @@ def create_service_app(
         app.state.settings = settings
         app.state.mongo = create_client(settings)
         app.state.db = app.state.mongo[settings.database]
+        app.state.outbox = Outbox(app.state.db, settings.service)  # the one outbox of the service
         app.state.started = asyncio.Event()
         starter = asyncio.create_task(_run_startup(app, [_kit_indexes, *startup]))
         try:

@@ -18,7 +18,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 
 from contracts import Envelope, Event, dead_letter_topic, lookup
+from kit.kafka import ProducerSession
 from kit.logs import event_id_var, school_id_var
+from kit.membership import InstanceSlot, claim_instance
 from kit.mongo import Client, Db, is_duplicate_key, run_in_transaction
 from kit.settings import KitSettings
 from kit.tracing import context_from_headers
@@ -59,7 +61,7 @@ class ConsumerRunner:
         settings: KitSettings,
         client: Client,
         db: Db,
-        producer: AIOKafkaProducer,
+        producer: AIOKafkaProducer | ProducerSession,
         *,
         group: str,
         topics: list[str],
@@ -70,7 +72,7 @@ class ConsumerRunner:
         self.settings = settings
         self.client = client
         self.db = db
-        self.producer = producer
+        self.producer = ProducerSession.of(producer)
         self.group = group
         self.topics = topics
         self.handlers = {(cls.TYPE, cls.VERSION): handler for cls, handler in handlers.items()}
@@ -78,11 +80,16 @@ class ConsumerRunner:
         self.backoff_s = backoff_s
         self.dlt = dead_letter_topic(group)
 
-    def _consumer(self) -> AIOKafkaConsumer:
+    def _consumer(self, slot: InstanceSlot) -> AIOKafkaConsumer:
+        session_ms = self.settings.kafka_session_timeout_ms
         return AIOKafkaConsumer(
             *self.topics,
             bootstrap_servers=self.settings.kafka_bootstrap,
             group_id=self.group,
+            # Static membership: a restarted worker replaces its old member instead of waiting for it to expire.
+            group_instance_id=slot.instance_id,
+            session_timeout_ms=session_ms,
+            heartbeat_interval_ms=max(session_ms // 3, 500),
             client_id=f"{self.settings.service}-{self.group}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -92,17 +99,21 @@ class ConsumerRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until stop is set, reconnecting after broker or database outages."""
-        while not stop.is_set():
-            consumer = self._consumer()
-            try:
-                await consumer.start()
-                await self._loop(consumer, stop)
-            except (KafkaError, PyMongoError, OSError) as exc:
-                log.warning("consumer interrupted, restarting", extra={"group": self.group,
-                                                                       "error": type(exc).__name__})
-                await asyncio.sleep(1.0)
-            finally:
-                await consumer.stop()
+        slot = claim_instance(self.group, self.settings.kafka_bootstrap, self.settings.kafka_group_instance_id)
+        try:
+            while not stop.is_set():
+                consumer = self._consumer(slot)
+                try:
+                    await consumer.start()
+                    await self._loop(consumer, stop)
+                except (KafkaError, PyMongoError, OSError) as exc:
+                    log.warning("consumer interrupted, restarting", extra={"group": self.group,
+                                                                           "error": type(exc).__name__})
+                    await sleep_unless_stopped(stop, 1.0)
+                finally:
+                    await consumer.stop()
+        finally:
+            slot.release()
 
     async def _loop(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
         wait_ms = FETCH_WAIT_MS

@@ -31,6 +31,8 @@ def app_state(name: str) -> Callable[[Request], Any]:
 Database = Annotated[Db, Depends(app_state("db"))]
 Mongo = Annotated[Client, Depends(app_state("mongo"))]
 Settings = Annotated[KitSettings, Depends(app_state("settings"))]
+# The service's one Outbox (built by the app's lifespan): pass it to the service functions that stage events.
+ServiceOutbox = Annotated[Outbox, Depends(app_state("outbox"))]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 

@@ -34,7 +34,7 @@ def create_client(settings: KitSettings, **overrides: Any) -> Client:
         "connectTimeoutMS": 3000,
     }
     options.update(overrides)
-    return AsyncMongoClient(settings.mongo_uri, **options)
+    return AsyncMongoClient(settings.mongo_uri.get_secret_value(), **options)
 
 
 def _is_transient(exc: PyMongoError) -> bool:

@@ -1,8 +1,16 @@
-"""Sleeping in long-running loops so that a stop request ends the sleep at once."""
+"""Waiting in long-running loops: sleeps that a stop request ends at once, and wake-ups on new documents."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+log = logging.getLogger(__name__)
+
+WATCH_AWAIT_MS = 5000  # how long the server holds an empty change-stream getMore
 
 
 async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
@@ -21,3 +29,24 @@ async def wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> 
     finally:
         for waiter in waiters:
             waiter.cancel()
+
+
+async def wake_on_inserts(
+    collection: AsyncCollection[dict[str, Any]], wake: asyncio.Event, stop: asyncio.Event, *, retry_s: float
+) -> None:
+    """Set `wake` on each insert into collection until stop is set (an upsert that inserts counts).
+
+    The loop it wakes keeps its own polling round, which covers the time the change stream is down
+    (e.g. while the database restarts); the stream is opened again every `retry_s` meanwhile.
+    """
+    pipeline = [{"$match": {"operationType": "insert"}}]
+    while not stop.is_set():
+        try:
+            async with await collection.watch(pipeline, max_await_time_ms=WATCH_AWAIT_MS) as stream:
+                while not stop.is_set():
+                    if await stream.try_next() is not None:
+                        wake.set()
+        except Exception as exc:
+            log.info("change stream unavailable, polling",
+                     extra={"collection": collection.name, "error": type(exc).__name__})
+            await sleep_unless_stopped(stop, retry_s)

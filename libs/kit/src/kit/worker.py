@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-
 from contracts import Event, dead_letter_topic, events_topic
 from kit.consumer import ConsumerRunner, Handler
-from kit.kafka import create_producer, ensure_topics
+from kit.kafka import ProducerSession, create_producer, ensure_topics
 from kit.logs import configure_logging
 from kit.mongo import Client, Db, create_client
-from kit.outbox import OutboxRelay, ensure_outbox_indexes
+from kit.outbox import Outbox, OutboxRelay, ensure_outbox_indexes
 from kit.settings import KitSettings
 from kit.tracing import setup_tracing, shutdown_tracing
 from kit.waiting import sleep_unless_stopped
@@ -34,8 +33,15 @@ class ConsumerSpec:
 
     group: str
     topics: Sequence[str]
-    # Built with the service's database, so handlers can reach their repositories.
-    handlers: Callable[[Db], Mapping[type[Event], Handler]]
+    # Built with the service's database, so handlers can reach their repositories; a factory that takes
+    # a second parameter also gets the service's one Outbox, for handlers that publish events themselves.
+    handlers: Callable[[Db], Mapping[type[Event], Handler]] | Callable[[Db, Outbox], Mapping[type[Event], Handler]]
+
+    def build(self, db: Db, outbox: Outbox) -> Mapping[type[Event], Handler]:
+        """The handlers, from a factory taking (db) or (db, outbox)."""
+        if len(inspect.signature(self.handlers).parameters) >= 2:
+            return self.handlers(db, outbox)  # type: ignore[call-arg]
+        return self.handlers(db)  # type: ignore[call-arg]
 
 
 async def _retry(what: str, action: Callable[[], Awaitable[None]], stop: asyncio.Event) -> bool:
@@ -64,7 +70,8 @@ async def run_worker(
     """Run the relay, consumers and tasks until stop is set, waiting for Mongo and Kafka when they are down."""
     client = client or create_client(settings)
     db = client[settings.database]
-    producer: AIOKafkaProducer | None = None
+    outbox = Outbox(db, settings.service)
+    producers = ProducerSession(lambda: create_producer(settings))
     try:
         for hook in (ensure_outbox_indexes, *startup):
             if not await _retry("startup step", lambda hook=hook: hook(db), stop):  # type: ignore[misc]
@@ -77,31 +84,22 @@ async def run_worker(
             return
 
         async def start_producer() -> None:
-            nonlocal producer
-            candidate = create_producer(settings)
-            try:
-                await candidate.start()
-            except Exception:
-                await candidate.stop()
-                raise
-            producer = candidate
+            await producers.get()
 
         if not await _retry("connecting to Kafka", start_producer, stop):
             return
-        assert producer is not None
         running = [asyncio.create_task(OutboxRelay(
-            db, producer, batch_size=settings.outbox_batch_size, lease_ttl_s=settings.outbox_lease_s
+            db, producers, batch_size=settings.outbox_batch_size, lease_ttl_s=settings.outbox_lease_s
         ).run(stop), name="relay")]
         for spec in consumers:
-            runner = ConsumerRunner(settings, client, db, producer, group=spec.group,
-                                    topics=list(spec.topics), handlers=spec.handlers(db))
+            runner = ConsumerRunner(settings, client, db, producers, group=spec.group,
+                                    topics=list(spec.topics), handlers=spec.build(db, outbox))
             running.append(asyncio.create_task(runner.run(stop), name=spec.group))
         running += [asyncio.create_task(task(db, stop)) for task in tasks]
         log.info("worker running", extra={"count": len(running)})
         await asyncio.gather(*running)
     finally:
-        if producer is not None:
-            await producer.stop()
+        await producers.stop()
         await client.close()
 
 

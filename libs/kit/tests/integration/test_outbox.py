@@ -145,7 +145,7 @@ async def test_relay_process_killed_mid_stream_resumes_without_losing_events(
     kit_settings: KitSettings, mongo_client: Client, topic: str, tmp_path: Any
 ) -> None:
     ids = await stage_probes(mongo_client, kit_settings, 400)
-    env = {**os.environ, "SERVICE": kit_settings.service, "MONGO_URI": kit_settings.mongo_uri,
+    env = {**os.environ, "SERVICE": kit_settings.service, "MONGO_URI": kit_settings.mongo_uri.get_secret_value(),
            "KAFKA_BOOTSTRAP": kit_settings.kafka_bootstrap, "OTEL_SDK_DISABLED": "true",
            "OUTBOX_BATCH_SIZE": "10", "OUTBOX_LEASE_S": "2"}
     cmd = [sys.executable, "-c", "from kit.worker import main; from kit.settings import KitSettings; "
@@ -204,3 +204,28 @@ async def test_stage_many_writes_a_batch_in_order_with_the_transaction(kit_setti
     by_key = {k: [Envelope.from_bytes(r.value).data["probe_id"] for r in records if r.key == k] for k in (b"s0", b"s1")}
     assert by_key == {b"s0": ["b0", "b2", "b4"], b"s1": ["b1", "b3"]}  # each subject's order kept
     assert await db.outbox.count_documents({"sent_at": None}) == 0
+
+
+async def test_subject_and_school_come_from_the_event_unless_given(kit_settings: KitSettings,
+                                                                   mongo_client: Client) -> None:
+    from contracts.enrollment import GroupMembersChangedV1
+    from contracts.identity import UserUpdatedV1
+
+    db = mongo_client[kit_settings.database]
+    outbox = Outbox(db, kit_settings.service)
+    members = GroupMembersChangedV1(group_id="grp-1", school_id="sch-1", added=["stu-1"])
+    user = UserUpdatedV1(user_id="usr-1", email="a@example.nl", display_name="A")
+
+    async def work(session: AsyncClientSession) -> list[Envelope]:
+        return [
+            await outbox.stage(session, members),
+            await outbox.stage(session, members, subject="stu-1", school_id=None),
+            await outbox.stage(session, user, school_id="sch-2"),
+            *await outbox.stage_many(session, [members, (user, "usr-1", None)]),
+        ]
+
+    envelopes = await run_in_transaction(mongo_client, work)
+    assert [(e.subject, e.school_id) for e in envelopes] == [
+        ("grp-1", "sch-1"), ("stu-1", None), ("usr-1", "sch-2"), ("grp-1", "sch-1"), ("usr-1", None)]
+    staged = await staged_events(db)
+    assert [(e["subject"], e["school_id"]) for e in staged] == [(e.subject, e.school_id) for e in envelopes]

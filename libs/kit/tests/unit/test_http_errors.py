@@ -114,3 +114,29 @@ async def test_openapi_is_served(client: httpx.AsyncClient) -> None:
     r = await client.get("/openapi.json")
     assert r.status_code == 200
     assert "/v1/people" in r.json()["paths"]
+
+
+async def test_the_app_builds_its_outbox_once_for_routes_to_use() -> None:
+    from fastapi import FastAPI
+
+    from kit.deps import ServiceOutbox
+    from kit.outbox import Outbox
+
+    seen: list[int] = []
+    outbox_router = APIRouter()
+
+    @outbox_router.get("/v1/outbox")
+    async def outbox_topic(outbox: ServiceOutbox) -> dict[str, str]:
+        seen.append(id(outbox))
+        return {"topic": outbox.topic}
+
+    settings = KitSettings(service="unit", mongo_uri="mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=100")
+    app: FastAPI = create_service_app(settings, title="Unit", description="unit", routers=[outbox_router])
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://unit") as client:
+            for _ in range(2):
+                r = await client.get("/v1/outbox")
+                assert r.json() == {"topic": "unit.events"}
+        assert isinstance(app.state.outbox, Outbox)
+    assert len(seen) == 2 and seen[0] == seen[1] == id(app.state.outbox)

@@ -8,8 +8,7 @@ import time
 from datetime import timedelta
 
 from kit.mongo import Db
-from kit.outbox import WATCH_AWAIT_MS
-from kit.waiting import wait_any
+from kit.waiting import wait_any, wake_on_inserts
 from notifications import repository as repo
 from notifications.mail import Rendered, SmtpFailure, build_message, send
 from notifications.models import backoff_s, is_permanent_smtp_code
@@ -79,16 +78,7 @@ class DeliveryLoop:
 
     async def _watch_inserts(self, stop: asyncio.Event) -> None:
         """Wake the sender on each new delivery (an upsert that inserts is an insert)."""
-        while not stop.is_set():
-            try:
-                pipeline = [{"$match": {"operationType": "insert"}}]
-                async with await self.db[repo.DELIVERIES].watch(pipeline, max_await_time_ms=WATCH_AWAIT_MS) as stream:
-                    while not stop.is_set():
-                        if await stream.try_next() is not None:
-                            self._wake.set()
-            except Exception as exc:
-                log.info("delivery change stream unavailable, polling", extra={"error": type(exc).__name__})
-                await wait_any(stop, asyncio.Event(), self.settings.delivery_poll_s)
+        await wake_on_inserts(self.db[repo.DELIVERIES], self._wake, stop, retry_s=self.settings.delivery_poll_s)
 
     async def _sweep_leases(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -54,7 +54,7 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
     @router.post("/v1/probes", status_code=201, response_model=ProbeOut)
     async def send_probe(body: ProbeIn, request: Request) -> ProbeOut:
         app = request.app
-        outbox = Outbox(app.state.db, settings.service)
+        outbox: Outbox = app.state.outbox
         probe_id = uuid.uuid4().hex
         envelope: Envelope | None = None
 
@@ -63,7 +63,7 @@ def create_app(settings: KitSettings | None = None) -> FastAPI:
             now = datetime.now(UTC)
             await app.state.db.probes.insert_one({"_id": probe_id, "sent_at": now}, session=session)
             event = ProbeSentV1(probe_id=probe_id, sent_at=now, note=body.note)
-            envelope = await outbox.stage(session, event, subject=probe_id, school_id=None)
+            envelope = await outbox.stage(session, event)  # subject: the probe id, the event's SUBJECT
 
         await run_in_transaction(app.state.mongo, work)
         assert envelope is not None
