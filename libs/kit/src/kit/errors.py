@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.logs import correlation_id_var
@@ -34,6 +35,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "unsupported_media_type": ("Bestandstype niet ondersteund", "Unsupported media type"),
     "too_many_requests": ("Te veel verzoeken", "Too many requests"),
     "dependency_unavailable": ("Een onderdeel is niet bereikbaar", "A dependency is unavailable"),
+    "temporarily_unavailable": ("De dienst is tijdelijk niet beschikbaar", "The service is temporarily unavailable"),
     "internal": ("Er ging iets mis aan onze kant", "Something went wrong on our side"),
 }
 
@@ -100,6 +102,20 @@ class Problem(Exception):
         self.errors = errors
         self.headers = headers
         self.extensions = extensions
+
+
+# How long a caller should wait before retrying while the database is unreachable.
+RETRY_AFTER_S = 5
+
+
+def unavailable(exc: BaseException) -> Problem | None:
+    """The 503 for a database that cannot be reached or did not answer in time; None for any other error."""
+    if isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout):
+        return Problem(503, "temporarily_unavailable", headers={"Retry-After": str(RETRY_AFTER_S)},
+                       detail=Text(nl="De database is even niet bereikbaar. Probeer het over enkele seconden opnieuw.",
+                                   en="The database cannot be reached right now. Try again in a few seconds."),
+                       retry_after_s=RETRY_AFTER_S)
+    return None
 
 
 def field_error(field: str, reason: str) -> dict[str, str]:

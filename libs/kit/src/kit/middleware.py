@@ -10,7 +10,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kit.errors import Problem, problem_response
+from kit.errors import Problem, problem_response, unavailable
 from kit.logs import correlation_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -20,7 +20,7 @@ class CorrelationIdMiddleware:
     """Takes X-Correlation-ID from the caller (or makes one), logs with it and echoes it back.
 
     It also turns any unhandled error into a bare 500 problem carrying that id, so that no stack
-    trace or exception text ever reaches the caller.
+    trace or exception text ever reaches the caller; an unreachable database is a 503 with Retry-After.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -46,10 +46,14 @@ class CorrelationIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            log.error("unhandled error", exc_info=exc,
-                      extra={"path": scope.get("path"), "method": scope.get("method")})
+            problem = unavailable(exc)
+            if problem is None:
+                log.error("unhandled error", exc_info=exc,
+                          extra={"path": scope.get("path"), "method": scope.get("method")})
+            else:
+                log.warning("database unavailable", extra={"path": scope.get("path"), "error": type(exc).__name__})
             if not started:
-                await problem_response(Request(scope, receive), Problem(500, "internal"))(
+                await problem_response(Request(scope, receive), problem or Problem(500, "internal"))(
                     scope, receive, send_with_id
                 )
         finally:

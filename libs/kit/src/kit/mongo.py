@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError, ServerSelectionTimeoutError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -39,7 +39,8 @@ def create_client(settings: KitSettings, **overrides: Any) -> Client:
 
 def _is_transient(exc: PyMongoError) -> bool:
     # Only the server's label is trusted: retrying after an unknown commit result could apply it twice.
-    return exc.has_error_label("TransientTransactionError")
+    # No server to select means the client already waited serverSelectionTimeoutMS: answer (503) instead.
+    return exc.has_error_label("TransientTransactionError") and not isinstance(exc, ServerSelectionTimeoutError)
 
 
 async def run_in_transaction(

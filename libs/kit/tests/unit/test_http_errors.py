@@ -4,6 +4,7 @@ import httpx
 import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from pymongo.errors import ExecutionTimeout, NetworkTimeout, OperationFailure
 
 from kit.app import create_service_app
 from kit.errors import Problem, field_error
@@ -31,6 +32,12 @@ async def conflict() -> None:
 @router.get("/v1/boom")
 async def boom() -> None:
     raise RuntimeError("secret internals: password=hunter2")
+
+
+@router.get("/v1/db/{what}")
+async def database_trouble(what: str) -> None:
+    raise {"timeout": NetworkTimeout("timed out"), "slow": ExecutionTimeout("operation exceeded time limit", 50),
+           "broken": OperationFailure("unknown operator: $foo", 2)}[what]
 
 
 @pytest.fixture
@@ -87,6 +94,20 @@ async def test_unexpected_errors_reveal_no_internals(client: httpx.AsyncClient) 
     assert r.status_code == 500
     assert r.json()["correlation_id"] == "req-42"
     assert "hunter2" not in r.text and "Traceback" not in r.text and "RuntimeError" not in r.text
+
+
+@pytest.mark.parametrize("what", ["timeout", "slow"])
+async def test_database_timeouts_are_503_with_retry_after(client: httpx.AsyncClient, what: str) -> None:
+    r = await client.get(f"/v1/db/{what}", headers={"Accept-Language": "en"})
+    assert (r.status_code, r.headers["retry-after"]) == (503, "5")
+    assert r.json()["type"] == "urn:mbo-exam:problem:temporarily_unavailable"
+    assert r.json()["title"] == "The service is temporarily unavailable"
+
+
+async def test_other_database_errors_stay_internal(client: httpx.AsyncClient) -> None:
+    r = await client.get("/v1/db/broken")
+    assert r.status_code == 500 and "retry-after" not in r.headers
+    assert "$foo" not in r.text
 
 
 async def test_hostile_correlation_ids_are_replaced(client: httpx.AsyncClient) -> None:
