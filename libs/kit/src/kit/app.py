@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kit.auth import TokenVerifier
 from kit.commands import ensure_idempotency_indexes
+from kit.docs import install_docs
 from kit.errors import Problem, install_error_handlers, problem_response
 from kit.health import Check, kafka_check, mongo_check, run_checks
 from kit.logs import configure_logging
@@ -73,7 +74,9 @@ def create_service_app(
             await app.state.mongo.close()
             shutdown_tracing()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.verifier = TokenVerifier(settings.auth_jwks_url)
     install_error_handlers(app)
     for router in routers:
