@@ -85,7 +85,7 @@ def test_viewing_as_the_student_is_read_only_everywhere(gateway: httpx.Client, s
     assert own.status_code == 200 and own.json()["student_code"] == "100001"
     change = gateway.patch(f"/enrollment/v1/schools/{sid}/students/{jan['id']}", headers=as_jan,
                            json={"first_name": "Niet"})
-    assert change.status_code == 403 and "read-only" in change.json()["detail"]
+    assert change.status_code == 403 and "alleen lezen" in change.json()["detail"]  # Dutch by default
     write = gateway.post(f"/notifications/v1/schools/{sid}/messages", headers=as_jan, json={
         "recipient_ids": ["x"], "subject": "namens jou", "body": "niet toegestaan"})
     assert write.status_code == 403

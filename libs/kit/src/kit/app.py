@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kit.auth import TokenVerifier
 from kit.commands import ensure_idempotency_indexes
 from kit.docs import install_docs
-from kit.errors import Problem, install_error_handlers, problem_response
+from kit.errors import Problem, Text, install_error_handlers, problem_response
 from kit.health import Check, kafka_check, mongo_check, run_checks
 from kit.logs import configure_logging
 from kit.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
@@ -100,7 +100,8 @@ def create_service_app(
             results["startup"] = "pending"
         missing = sorted(name for name, result in results.items() if result != "ok")
         if missing:
-            detail = "Not ready: " + ", ".join(f"{name} ({results[name]})" for name in missing)
+            which = ", ".join(f"{name} ({results[name]})" for name in missing)
+            detail = Text(nl=f"Niet gereed: {which}", en=f"Not ready: {which}")
             return problem_response(request, Problem(503, detail=detail, checks=results, missing=missing))
         return JSONResponse({"status": "ready", "checks": results})
 

@@ -27,7 +27,7 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import RSAKey
 
-from kit.errors import Problem
+from kit.errors import Problem, Text
 
 ALGORITHM = "RS256"
 ISSUER = "mbo-exam-identity"
@@ -134,7 +134,7 @@ def public_jwk(private_jwk: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in private_jwk.items() if k not in ("d", "p", "q", "dp", "dq", "qi")}
 
 
-def unauthorized(detail: str) -> Problem:
+def unauthorized(detail: str | Text) -> Problem:
     """The 401 every verification failure becomes (same shape whatever went wrong)."""
     return Problem(401, "unauthorized", detail=detail, headers={"WWW-Authenticate": "Bearer"})
 
@@ -162,12 +162,13 @@ class TokenVerifier:
         """The principal of a valid token; raises a 401 Problem otherwise."""
         kid = _key_id(token)
         if kid is None:
-            raise unauthorized("The access token names no key.")
+            raise unauthorized(Text(nl="Het toegangstoken noemt geen sleutel.", en="The access token names no key."))
         if kid not in self._keys:
             await self.refresh(force=False)
         key = self._keys.get(kid)
         if key is None:
-            raise unauthorized("The access token was signed with an unknown key.")
+            raise unauthorized(Text(nl="Het toegangstoken is met een onbekende sleutel ondertekend.",
+                                    en="The access token was signed with an unknown key."))
         return self.verify_with(token, key)
 
     def verify_with(self, token: str, key: RSAKey) -> Principal:
@@ -176,9 +177,9 @@ class TokenVerifier:
             claims = jwt.decode(token, key, algorithms=[ALGORITHM]).claims
             self._claims.validate(claims)
         except ExpiredTokenError as exc:
-            raise unauthorized("The access token has expired.") from exc
+            raise unauthorized(Text(nl="Het toegangstoken is verlopen.", en="The access token has expired.")) from exc
         except (JoseError, ValueError, TypeError) as exc:
-            raise unauthorized("The access token is not valid.") from exc
+            raise unauthorized(Text(nl="Het toegangstoken is ongeldig.", en="The access token is not valid.")) from exc
         return principal_from_claims(claims)
 
     async def refresh(self, *, force: bool = True) -> None:
@@ -228,11 +229,13 @@ async def current_principal(
 ) -> Principal:
     """FastAPI dependency: the verified caller; read-only tokens may not change anything."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise unauthorized("An access token is required.")
+        raise unauthorized(Text(nl="Een toegangstoken is nodig.", en="An access token is required."))
     verifier: TokenVerifier = request.app.state.verifier
     principal = await verifier.verify(credentials.credentials)
     if principal.read_only and request.method not in SAFE_METHODS:
-        raise Problem(403, "forbidden", detail="This token is read-only (viewing as the student).")
+        raise Problem(403, "forbidden", detail=Text(
+            nl="Dit token mag alleen lezen (meekijken als de student).",
+            en="This token is read-only (viewing as the student)."))
     request.state.principal = principal
     return principal
 
@@ -243,7 +246,8 @@ def require_roles(*roles: Role) -> Callable[..., Any]:
 
     async def dependency(school_id: str, principal: Principal = Depends(current_principal)) -> Principal:
         if not principal.has_any(school_id, wanted):
-            raise Problem(403, "forbidden", detail="Your roles in this school do not allow this.")
+            raise Problem(403, "forbidden", detail=Text(
+                nl="Uw rollen in deze school staan dit niet toe.", en="Your roles in this school do not allow this."))
         return principal
 
     return dependency
@@ -252,5 +256,6 @@ def require_roles(*roles: Role) -> Callable[..., Any]:
 async def require_operator(principal: Principal = Depends(current_principal)) -> Principal:
     """Dependency: only the platform operator."""
     if not principal.operator:
-        raise Problem(403, "forbidden", detail="Only the platform operator may do this.")
+        raise Problem(403, "forbidden", detail=Text(
+            nl="Alleen de beheerder van het platform mag dit.", en="Only the platform operator may do this."))
     return principal

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from kit.errors import Problem
+from kit.errors import Problem, Text
 from kit.mongo import Db, is_duplicate_key, run_in_transaction
 
 IDEMPOTENCY = "idempotency"
@@ -43,7 +43,9 @@ async def execute(request: Request, work: Work, *, status_code: int = 200) -> JS
     record_id = fingerprint = None
     if key is not None:
         if not _KEY.match(key):
-            raise Problem(400, "bad_request", detail="Idempotency-Key must be 1-200 letters, digits or ._:-")
+            raise Problem(400, "bad_request", detail=Text(
+                nl="Idempotency-Key moet uit 1-200 letters, cijfers of ._:- bestaan.",
+                en="Idempotency-Key must be 1-200 letters, digits or ._:-"))
         principal = getattr(request.state, "principal", None)
         caller = principal.subject if principal is not None else "anonymous"
         record_id = f"{caller}:{request.method}:{request.url.path}:{key}"
@@ -79,6 +81,7 @@ async def _replay(db: Db, record_id: str, fingerprint: str) -> JSONResponse | No
     if stored is None:
         return None
     if stored["fingerprint"] != fingerprint:
-        raise Problem(422, "validation", detail="This Idempotency-Key was used for a different request.",
+        raise Problem(422, "validation", detail=Text(nl="Deze Idempotency-Key is al voor een ander verzoek gebruikt.",
+                                                     en="This Idempotency-Key was used for a different request."),
                       errors=[{"field": "Idempotency-Key", "in": "header", "reason": "reused with another body"}])
     return JSONResponse(stored["body"], status_code=stored["status"], headers={"Idempotent-Replayed": "true"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any, NamedTuple
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,18 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:mbo-exam:problem:"
+
+
+class Text(NamedTuple):
+    """A user-facing text in Dutch (the default) and English; the response picks the caller's language."""
+
+    nl: str
+    en: str
+
+    def pick(self, english: bool) -> str:
+        """The text in the chosen language."""
+        return self.en if english else self.nl
+
 
 # slug -> (Dutch title, English title). Dutch is the default language of user-facing text.
 TITLES: dict[str, tuple[str, str]] = {
@@ -33,6 +46,14 @@ TITLES: dict[str, tuple[str, str]] = {
     "checksum_mismatch": ("De controlesom klopt niet", "The checksum does not match"),
     "range_not_satisfiable": ("Dit bereik bestaat niet", "Range not satisfiable"),
     "unsupported_media_type": ("Bestandstype niet ondersteund", "Unsupported media type"),
+    "not_acceptable": ("Dit formaat kan niet worden geleverd", "Not acceptable"),
+    "request_timeout": ("Het verzoek duurde te lang", "Request timeout"),
+    "length_required": ("De lengte van het verzoek ontbreekt", "Length required"),
+    "precondition_required": ("Een voorwaarde ontbreekt", "Precondition required"),
+    "headers_too_large": ("De headers van het verzoek zijn te groot", "Request headers too large"),
+    "not_implemented": ("Dit wordt niet ondersteund", "Not implemented"),
+    "bad_gateway": ("Een onderliggende dienst antwoordde niet goed", "Bad gateway"),
+    "gateway_timeout": ("Een onderliggende dienst antwoordde niet op tijd", "Gateway timeout"),
     "too_many_requests": ("Te veel verzoeken", "Too many requests"),
     "dependency_unavailable": ("Een onderdeel is niet bereikbaar", "A dependency is unavailable"),
     "temporarily_unavailable": ("De dienst is tijdelijk niet beschikbaar", "The service is temporarily unavailable"),
@@ -41,9 +62,17 @@ TITLES: dict[str, tuple[str, str]] = {
 
 STATUS_SLUGS = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "validation", 429: "too_many_requests",
-    503: "dependency_unavailable",
+    405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout", 409: "conflict", 410: "gone",
+    411: "length_required", 412: "precondition_failed", 413: "payload_too_large",
+    415: "unsupported_media_type", 416: "range_not_satisfiable", 422: "validation", 428: "precondition_required",
+    429: "too_many_requests", 431: "headers_too_large", 500: "internal", 501: "not_implemented",
+    502: "bad_gateway", 503: "dependency_unavailable", 504: "gateway_timeout",
+}
+
+# Starlette's own details (its HTTP reason phrases) in both languages.
+HTTP_DETAILS = {
+    404: Text(nl="Dit adres bestaat niet.", en="This address does not exist."),
+    405: Text(nl="Deze methode is hier niet toegestaan.", en="This method is not allowed here."),
 }
 
 # Dutch reasons for the validation errors people meet most; others keep pydantic's English text.
@@ -68,18 +97,34 @@ DUTCH_REASONS = {
     "model_attributes_type": "Dit moet een object zijn",
     "dict_type": "Dit moet een object zijn",
     "list_type": "Dit moet een lijst zijn",
+    "string_pattern_mismatch": "Deze waarde heeft niet de juiste vorm",
+    "too_long": "Dit bevat te veel onderdelen",
+    "too_short": "Dit bevat te weinig onderdelen",
+    "greater_than": "Deze waarde is te klein",
+    "less_than": "Deze waarde is te groot",
+    "float_parsing": "Dit moet een getal zijn",
+    "float_type": "Dit moet een getal zijn",
+    "bool_type": "Dit moet waar of onwaar zijn",
+    "date_parsing": "Dit is geen geldige datum",
+    "date_type": "Dit is geen geldige datum",
+    "datetime_type": "Dit is geen geldige datum en tijd",
+    "timezone_aware": "Geef een tijdzone bij de datum en tijd",
+    "url_parsing": "Dit is geen geldige URL",
+    "url_scheme": "Dit adres gebruikt een schema dat niet is toegestaan",
+    "uuid_type": "Dit is geen geldige id",
+    "multiple_of": "Deze waarde is geen veelvoud van het toegestane getal",
+    "decimal_parsing": "Dit moet een decimaal getal zijn",
+    "union_tag_invalid": "Dit soort waarde is niet toegestaan",
+    "union_tag_not_found": "Het veld dat het soort aangeeft ontbreekt",
+    "assertion_error": "Deze waarde is ongeldig",
+    "bytes_too_long": "Deze waarde is te lang",
+    "string_sub_type": "Dit moet tekst zijn",
+    "string_unicode": "Dit moet geldige tekst zijn",
 }
+# A reason in Dutch for any other validation error (pydantic's own text is English).
+DUTCH_FALLBACK_REASON = "Deze waarde is ongeldig"
 
 
-class Text(NamedTuple):
-    """A user-facing text in Dutch (the default) and English; the response picks the caller's language."""
-
-    nl: str
-    en: str
-
-    def pick(self, english: bool) -> str:
-        """The text in the chosen language."""
-        return self.en if english else self.nl
 
 
 class Problem(Exception):
@@ -167,7 +212,7 @@ def _validation_errors(request: Request, exc: RequestValidationError) -> list[di
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ())]
         where, path = (loc[0], loc[1:]) if loc and loc[0] in ("body", "query", "path", "header") else ("body", loc)
-        reason = err.get("msg", "invalid") if english else DUTCH_REASONS.get(err["type"], err.get("msg", ""))
+        reason = err.get("msg", "invalid") if english else DUTCH_REASONS.get(err["type"], DUTCH_FALLBACK_REASON)
         errors.append({"field": ".".join(path) or where, "in": where, "reason": reason, "code": err["type"]})
     return errors
 
@@ -185,7 +230,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else None
+        detail: str | Text | None = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else None
+        if detail == HTTPStatus(exc.status_code).phrase:  # Starlette's own phrase: say it in both languages
+            detail = HTTP_DETAILS.get(exc.status_code)
         return problem_response(
             request, Problem(exc.status_code, detail=detail, headers=dict(exc.headers) if exc.headers else None)
         )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kit.errors import Problem, problem_response, unavailable
+from kit.errors import Problem, Text, problem_response, unavailable
 from kit.logs import correlation_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -109,6 +109,7 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = Problem(413, detail=f"The body may be at most {self.max_bytes} bytes.",
+        problem = Problem(413, detail=Text(nl=f"Het verzoek mag hoogstens {self.max_bytes} bytes zijn.",
+                                           en=f"The body may be at most {self.max_bytes} bytes."),
                           max_bytes=self.max_bytes)
         await problem_response(Request(scope, receive), problem)(scope, receive, send)

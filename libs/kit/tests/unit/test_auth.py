@@ -88,7 +88,10 @@ async def test_missing_malformed_expired_and_tampered_tokens_are_401(
     assert (await client.get("/v1/schools/s1/students", headers=bad)).status_code == 401
     expired = issuer.token("u1", {"s1": [Role.SCHOOL_ADMIN]}, ttl_s=-60)
     r = await client.get("/v1/schools/s1/students", headers={"Authorization": f"Bearer {expired}"})
-    assert r.status_code == 401 and "expired" in r.json()["detail"]
+    assert r.status_code == 401 and r.json()["detail"] == "Het toegangstoken is verlopen."
+    r = await client.get("/v1/schools/s1/students", headers={"Authorization": f"Bearer {expired}",
+                                                              "Accept-Language": "en"})
+    assert r.json()["detail"] == "The access token has expired." and r.json()["title"] == "Not authenticated"
     good = issuer.token("u1", {"s1": [Role.STUDENT]})
     header, payload, signature = good.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -118,6 +121,8 @@ async def test_read_only_view_as_student_tokens_can_read_but_not_write(
     r = await client.get("/v1/schools/s1/students", headers=view)
     assert r.status_code == 200 and r.json()["actor"] == "supervisor-9"
     r = await client.post("/v1/schools/s1/students", headers=view)
+    assert r.status_code == 403 and "alleen lezen" in r.json()["detail"]
+    r = await client.post("/v1/schools/s1/students", headers={**view, "Accept-Language": "en"})
     assert r.status_code == 403 and "read-only" in r.json()["detail"]
 
 

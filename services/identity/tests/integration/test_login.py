@@ -156,7 +156,7 @@ async def test_expired_tampered_and_foreign_tokens_are_refused(identity: Harness
     key = await identity.client._transport.app.state.keys.signing_key()  # type: ignore[attr-defined]
     expired = sign(access_claims(Principal("usr_x", "user", operator=True), ttl_s=-120), key)
     r = await identity.client.get("/v1/audit", headers={"Authorization": f"Bearer {expired}"})
-    assert r.status_code == 401 and "expired" in r.json()["detail"]
+    assert r.status_code == 401 and "verlopen" in r.json()["detail"]  # Dutch by default
 
 
 async def test_key_rotation_keeps_everyone_logged_in(identity: Harness) -> None:
@@ -207,7 +207,7 @@ async def test_read_only_view_tokens_cannot_change_anything(identity: Harness) -
     me = await identity.client.get("/v1/me", headers=as_student)
     assert me.status_code == 200 and me.json()["viewing_as_actor"] == claims(admin["Authorization"][7:])["sub"]
     r = await identity.client.patch("/v1/me", headers=as_student, json={"language": "en"})
-    assert r.status_code == 403 and "read-only" in r.json()["detail"]
+    assert r.status_code == 403 and "alleen lezen" in r.json()["detail"]  # Dutch by default
     audit = (
         await identity.client.get(f"/v1/schools/{school_id}/audit", headers=admin, params={"action": "view_as_student"})
     ).json()["items"]
