@@ -31,13 +31,11 @@ def app_state(name: str) -> Callable[[Request], Any]:
 Database = Annotated[Db, Depends(app_state("db"))]
 Mongo = Annotated[Client, Depends(app_state("mongo"))]
 Settings = Annotated[KitSettings, Depends(app_state("settings"))]
-# The service's one Outbox (built by the app's lifespan): pass it to the service functions that stage events.
-ServiceOutbox = Annotated[Outbox, Depends(app_state("outbox"))]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def service_outbox(request: Request) -> Outbox:
-    """The service's outbox, built once per app (on first use, when the lifespan has opened the database)."""
+    """The service's outbox, built once per app (kit's lifespan builds it; an app without it, on first use)."""
     state = request.app.state
     outbox: Outbox | None = getattr(state, "outbox", None)
     if outbox is None:
