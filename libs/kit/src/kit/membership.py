@@ -25,13 +25,15 @@ MAX_SLOTS = 64
 class InstanceSlot:
     """This process's hold on one member id of a group; release() frees it for the next runner."""
 
-    def __init__(self, instance_id: str, lock: IO[bytes] | None = None) -> None:
+    def __init__(self, instance_id: str, lock: IO[bytes] | None = None, path: Path | None = None) -> None:
         self.instance_id = instance_id
         self._lock = lock
+        self._path = path
 
     def release(self) -> None:
-        """Give the slot up (a process that dies gives it up too)."""
-        if self._lock is not None:
+        """Give the slot up and remove its lock file (a process that dies gives it up too)."""
+        if self._lock is not None and self._path is not None:
+            self._path.unlink(missing_ok=True)  # while still holding it: see _hold
             self._lock.close()
             self._lock = None
 
@@ -48,15 +50,29 @@ def claim_instance(group: str, bootstrap: str, configured: str = "") -> Instance
     except OSError:
         return InstanceSlot(f"{host}-{group}"[:240])  # no writable temp folder: one worker per host
     for slot in range(1, MAX_SLOTS + 1):
+        path = folder / f"{tag}-{slot}.lock"
         try:
-            lock = (folder / f"{tag}-{slot}.lock").open("ab")
+            lock = _hold(path)
         except OSError:
             return InstanceSlot(f"{host}-{group}"[:240])
+        if lock is not None:
+            return InstanceSlot(f"{host}-{slot}-{group}"[:240], lock, path)
+    raise RuntimeError(f"more than {MAX_SLOTS} consumers of one group on this host")
+
+
+def _hold(path: Path) -> IO[bytes] | None:
+    """An exclusive lock on the file at path, or None when another holder has it."""
+    while True:
+        lock = path.open("ab")
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
-            continue
-        os.set_inheritable(lock.fileno(), False)
-        return InstanceSlot(f"{host}-{slot}-{group}"[:240], lock)
-    raise RuntimeError(f"more than {MAX_SLOTS} consumers of one group on this host")
+            return None
+        try:
+            same = os.stat(path).st_ino == os.fstat(lock.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return lock
+        lock.close()  # its holder removed the file meanwhile: lock the file now at path instead
