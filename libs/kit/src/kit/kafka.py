@@ -119,8 +119,18 @@ async def close_producer(producer: AIOKafkaProducer, timeout_s: float = 5.0) -> 
     stopping = asyncio.ensure_future(producer.stop())
     done, _ = await asyncio.wait({stopping}, timeout=timeout_s)
     if not done:
-        # aiokafka's stop() waits for every pending batch, and an idempotent producer never expires them.
-        producer._message_accumulator.fail_all(KafkaConnectionError("producer abandoned"))
+        # aiokafka's stop() waits for every pending batch, and an idempotent producer never expires them:
+        # end its sender first, then fail what it still holds, so that stop() can finish.
+        sender_task = producer._sender.sender_task
+        if sender_task is not None and not sender_task.done():
+            sender_task.cancel()
+            await asyncio.wait({sender_task}, timeout=timeout_s)
+        accumulator = producer._message_accumulator
+        # A batch re-queued after a send error keeps the callback that removes it from this set once it
+        # completes; put it back in the set, so that failing it does not raise inside that callback.
+        for queued in accumulator._batches.values():
+            accumulator._pending_batches.update(queued)
+        accumulator.fail_all(KafkaConnectionError("producer abandoned"))
         await asyncio.wait({stopping}, timeout=timeout_s)
     if stopping.done() and not stopping.cancelled() and stopping.exception() is not None:
         log.info("producer stopped with an error", extra={"error": type(stopping.exception()).__name__})

@@ -147,6 +147,11 @@ class _Round:
         return {row_id: ids for row_id, ids in self.acked.items() if ids and row_id not in done}
 
 
+def _ignore_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class OutboxRelay:
     """Publishes pending outbox rows in order and marks them sent; resumes after any crash.
 
@@ -238,7 +243,10 @@ class OutboxRelay:
         for row_id, event_id, future in waiting:
             if future.done() and not future.cancelled() and future.exception() is None:
                 sent.acked.setdefault(row_id, []).append(event_id)
-            elif sent.error is None:
+                continue
+            if not future.done():  # abandoned with its producer: its late failure needs no reader
+                future.add_done_callback(_ignore_outcome)
+            if sent.error is None:
                 sent.error = (future.exception() if future.done() and not future.cancelled()
                               else TimeoutError("Kafka did not acknowledge in time"))
         if sent.error is not None:
