@@ -128,6 +128,7 @@ class AssignmentApprovedV1(Event):
 
     TYPE = "exams.assignment_approved"
     VERSION = 1
+    SUBJECT = "assignment_id"
     assignment_id: str
     school_id: str
     student_id: str
@@ -146,6 +147,7 @@ class AssignmentAdoptedV1(Event):
 
     TYPE = "exams.assignment_adopted"
     VERSION = 1
+    SUBJECT = "assignment_id"
     assignment_id: str
     school_id: str
     student_id: str
@@ -161,6 +163,7 @@ class AssignmentDeletedV1(Event):
 
     TYPE = "exams.assignment_deleted"
     VERSION = 1
+    SUBJECT = "assignment_id"
     assignment_id: str
     school_id: str
     student_id: str
@@ -175,6 +178,7 @@ class AssignmentPeopleChangedV1(Event):
 
     TYPE = "exams.assignment_people_changed"
     VERSION = 1
+    SUBJECT = "assignment_id"
     assignment_id: str
     school_id: str
     student_id: str
@@ -191,6 +195,7 @@ class ExamPartRescheduledV1(Event):
 
     TYPE = "exams.part_rescheduled"
     VERSION = 1
+    SUBJECT = "attempt_id"
     schedule_id: str
     attempt_id: str
     attempt_number: int = Field(ge=1)
@@ -214,6 +219,7 @@ class ExamPartCancelledV1(Event):
 
     TYPE = "exams.part_cancelled"
     VERSION = 1
+    SUBJECT = "attempt_id"
     schedule_id: str
     attempt_id: str
     school_id: str

@@ -139,6 +139,7 @@ class SchoolAccessGrantedV1(Event):
 
     TYPE = "identity.school_access_granted"
     VERSION = 1
+    SUBJECT = "user_id"
     user_id: str
     school_id: str
     school_name: str
