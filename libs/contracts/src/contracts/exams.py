@@ -33,6 +33,7 @@ class BankAssignmentSavedV1(Event):
 
     TYPE = "exams.bank_assignment_saved"
     VERSION = 1
+    SUBJECT = "bank_assignment_id"
     bank_assignment_id: str
     school_id: str
     exam_id: str
