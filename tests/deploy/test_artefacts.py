@@ -284,7 +284,8 @@ def test_the_web_app_runs_like_the_apis_and_answers_every_other_path() -> None:
     assert web["securityContext"]["runAsNonRoot"] and web["containers"][0]["securityContext"]["readOnlyRootFilesystem"]
     assert web["containers"][0]["readinessProbe"]["httpGet"]["path"] == "/readyz"
     (rule,) = find(objects, "HTTPRoute", "web")["spec"]["rules"]
-    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}] and "filters" not in rule
+    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}]
+    assert [f["type"] for f in rule["filters"]] == ["ExtensionRef"]  # the request id; no prefix to strip
     assert rule["backendRefs"] == [{"name": "web-api", "port": 80}]
     compose_web = compose()["services"]["web-api"]
     assert "web.app:create_app" in compose_web["command"]
