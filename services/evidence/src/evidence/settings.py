@@ -1,6 +1,6 @@
 """Settings of the evidence service, read from the environment."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from kit.settings import KitSettings
 
@@ -12,7 +12,7 @@ class EvidenceSettings(KitSettings):
     s3_endpoint: str = "127.0.0.1:8333"
     s3_secure: bool = False
     s3_access_key: str = ""
-    s3_secret_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
     # Not "evidence": the gateway routes /evidence to this service and /<bucket> to S3 for presigned URLs.
     s3_bucket: str = "evidence-files"
     s3_region: str = "us-east-1"

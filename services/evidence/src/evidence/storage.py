@@ -31,7 +31,7 @@ def create_s3(settings: EvidenceSettings) -> Minio:
     return Minio(
         settings.s3_endpoint,
         access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
         secure=settings.s3_secure,
         region=settings.s3_region,
     )
@@ -47,7 +47,7 @@ def create_public_s3(settings: EvidenceSettings) -> Minio:
     return Minio(
         url.netloc,
         access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
+        secret_key=settings.s3_secret_key.get_secret_value(),
         secure=url.scheme == "https",
         region=settings.s3_region,  # known region: presigning makes no network call
     )

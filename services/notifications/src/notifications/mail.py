@@ -78,7 +78,7 @@ async def send(settings: NotificationsSettings, message: EmailMessage) -> None:
             hostname=settings.smtp_host,
             port=settings.smtp_port,
             username=settings.smtp_username,
-            password=settings.smtp_password,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             start_tls=settings.smtp_starttls,
             use_tls=False,
             timeout=settings.smtp_timeout_s,

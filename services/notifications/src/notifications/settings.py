@@ -1,6 +1,6 @@
 """Settings of the notifications service, read from the environment."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from kit.settings import KitSettings
 
@@ -12,7 +12,7 @@ class NotificationsSettings(KitSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=10.0, gt=0)
     mail_from: str = Field(default="MBO Examenomgeving <no-reply@mbo-exam.local>",
