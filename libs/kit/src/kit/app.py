@@ -126,6 +126,10 @@ async def _run_startup(app: FastAPI, hooks: Sequence[StartupHook]) -> None:
             await pending[0](app)
             pending.pop(0)
         except Exception as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # The app is stopping: the driver turned our cancellation into an error of its own.
+                raise asyncio.CancelledError from exc
             log.warning("startup step failed, retrying", extra={"error": type(exc).__name__})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
