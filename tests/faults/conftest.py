@@ -1,0 +1,245 @@
+"""One throwaway suite whose processes the fault tests stop, kill and restart; and the guards every test runs under.
+
+After each test every process of the suite runs again (restarted if the test died half-way), the logs the
+test produced hold nothing personal, and no process the test started is left behind; at the end of the
+session every process ever started is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+from pymongo import MongoClient
+
+from kit.local import demo
+from kit.local.servers import SERVICES, Running, Server
+from kit.local.stack import Stack
+from kit.testing.fixtures import start
+from kit.testing.kafka import read_topic
+
+WAIT_READY_S = 90.0
+
+
+@dataclass
+class Suite:
+    """A running suite: every process by name, restartable, and everything a test needs to reach it."""
+
+    stack: Stack
+    logs: Path
+    servers: dict[str, Server]
+    running: dict[str, Running] = field(default_factory=dict)
+    pids: set[int] = field(default_factory=set)  # every process ever started, to prove none is left
+    personal: set[str] = field(default_factory=set)  # values no log line may contain
+    school: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kafka(self) -> str:
+        """The broker's bootstrap address."""
+        return f"127.0.0.1:{self.stack.ports['kafka']}"
+
+    def url(self, service: str) -> str:
+        """A service api reached directly, bypassing the gateway."""
+        return f"http://127.0.0.1:{self.stack.ports[service]}"
+
+    def start(self, name: str, server: Server | None = None) -> Running:
+        """Start (or restart) a process and wait until it listens."""
+        if server is not None:
+            self.servers[name] = server
+        running = start(self.servers[name], self.logs, timeout_s=WAIT_READY_S)
+        self.running[name] = running
+        self.pids.add(running.proc.pid)
+        return running
+
+    def is_up(self, name: str) -> bool:
+        """True while the named process runs."""
+        return name in self.running and self.running[name].proc.poll() is None
+
+    def stop(self, name: str) -> None:
+        """Stop a process the way an operator would (SIGTERM, SIGKILL after 10 s)."""
+        self.running.pop(name).stop()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process, as a crash would."""
+        self.running.pop(name).kill()
+
+    def pause(self, name: str) -> None:
+        """Freeze a process (SIGSTOP) without letting it notice."""
+        os.killpg(self.running[name].proc.pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        """Let a frozen process go on (SIGCONT)."""
+        os.killpg(self.running[name].proc.pid, signal.SIGCONT)
+
+    def mongo(self) -> MongoClient[dict[str, Any]]:
+        """A direct client of the Mongo stand-in, for counting what the services stored."""
+        return MongoClient(f"mongodb://127.0.0.1:{self.stack.ports['mongo']}/?replicaSet=secantus"
+                           "&retryWrites=false", serverSelectionTimeoutMS=5000)
+
+    def headers(self, email: str) -> dict[str, str]:
+        """Bearer headers of a demo account, logged in through the gateway."""
+        with httpx.Client(base_url=self.stack.gateway_url, timeout=30) as http:
+            r = http.post("/identity/v1/auth/login", json={"email": email, "password": self.school["password"]})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout_s: float = WAIT_READY_S) -> None:
+        """Wait until every named service answers /readyz 200 through the gateway."""
+        deadline = time.monotonic() + timeout_s
+        with httpx.Client(base_url=self.stack.gateway_url, timeout=5) as http:
+            for name in services:
+                while True:
+                    try:
+                        if http.get(f"/{name}/readyz").status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{name} not ready after {timeout_s:.0f}s")
+                    time.sleep(0.3)
+
+    def log_sizes(self) -> dict[Path, int]:
+        """How far each log file has grown, to read only what a test adds."""
+        return {p: p.stat().st_size for p in self.logs.glob("*.log")}
+
+    def personal_leaks(self, since: dict[Path, int]) -> list[str]:
+        """Log lines written since `since` that contain a personal value."""
+        if not self.personal:
+            return []
+        pattern = re.compile("|".join(re.escape(v) for v in sorted(self.personal)), re.IGNORECASE)
+        leaks = []
+        for path in self.logs.glob("*.log"):
+            with path.open("rb") as f:
+                f.seek(since.get(path, 0))
+                for line in f.read().decode(errors="replace").splitlines():
+                    if pattern.search(line):
+                        leaks.append(f"{path.name}: {line[:300]}")
+        return leaks
+
+    def restore(self) -> list[str]:
+        """Start again whatever a test left stopped or frozen; the names of what had to be restored."""
+        restored = []
+        for name in self.servers:
+            if self.is_up(name):
+                proc = psutil.Process(self.running[name].proc.pid)
+                if proc.status() == psutil.STATUS_STOPPED:
+                    self.resume(name)
+                    restored.append(name)
+                continue
+            if name in self.running:
+                self.running.pop(name).stop()
+            self.start(name)
+            restored.append(name)
+        return restored
+
+    def stray_processes(self) -> list[str]:
+        """Processes under this test run that the suite does not know of (e.g. a helper a test forgot)."""
+        mine = {pid for r in self.running.values() for pid in _tree(r.proc.pid)}
+        return [f"{p.pid} {' '.join(p.cmdline()[:4])}" for p in psutil.Process().children(recursive=True)
+                if p.pid not in mine and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+    def report(self, test: str, **counts: Any) -> None:
+        """Print what a fault test counted, one line, so a run's output tells the story."""
+        print(f"\n[{test}] " + " ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+
+    def events(self, topic: str, subjects: set[str]) -> list[dict[str, Any]]:
+        """Every record on a topic (duplicates included) whose envelope is about one of subjects."""
+        records = asyncio.run(read_topic(self.kafka, topic, count=10**9, timeout_s=3.0))
+        envelopes = [json.loads(r.value) for r in records]
+        return [e for e in envelopes if e.get("subject") in subjects]
+
+    def new_student(self, http: httpx.Client, headers: dict[str, str], tag: str) -> httpx.Response:
+        """Create a student with made-up personal data (which the log check then looks for)."""
+        code = f"{tag}{uuid.uuid4().int % 10**8:08d}"
+        first, last = f"Fem{code}", f"Foutvogel{code}"
+        email = f"fem.{code}@faults.example"
+        self.personal.update({f"{first} {last}", email, last})
+        return http.post(f"/enrollment/v1/schools/{self.school['school_id']}/students", headers=headers, json={
+            "student_code": code, "first_name": first, "last_name": last, "email": email, "invite": False})
+
+    def handled_by_identity(self, student_ids: set[str]) -> dict[str, int]:
+        """Per student, how many identity memberships its StudentCreated event made (1 = handled once)."""
+        with self.mongo() as client:
+            rows = client["identity"]["memberships"].find(
+                {"school_id": self.school["school_id"], "student_id": {"$in": sorted(student_ids)}},
+                {"student_id": 1})
+            counts: dict[str, int] = {}
+            for row in rows:
+                counts[row["student_id"]] = counts.get(row["student_id"], 0) + 1
+        return counts
+
+    def stop_all(self) -> None:
+        """Stop every process, the gateway and services before the servers they need."""
+        for name in reversed(list(self.running)):
+            self.running.pop(name).stop()
+
+
+def _tree(pid: int) -> set[int]:
+    try:
+        proc = psutil.Process(pid)
+        return {pid, *(c.pid for c in proc.children(recursive=True))}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def alive(pids: set[int]) -> list[int]:
+    """The pids that still belong to a living (not zombie) process."""
+    living = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                living.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return living
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+    """The whole suite on throwaway ports, with the demo school made through its public APIs."""
+    data = tmp_path_factory.mktemp("faults")
+    stack = Stack.throwaway(data)
+    the_suite = Suite(stack, data / "logs", {s.name: s for s in stack.all()})
+    try:
+        for name in the_suite.servers:
+            the_suite.start(name)
+        the_suite.wait_ready()
+        the_suite.school = demo.seed(stack)
+        the_suite.personal.update(account for account in the_suite.school["accounts"])
+        the_suite.personal.update(name for _, name, _ in demo.STAFF)
+        the_suite.personal.update(f"{first} {last}" for _, first, last in demo.STUDENTS)
+        yield the_suite
+    finally:
+        the_suite.stop_all()
+        left = alive(the_suite.pids)
+        for pid in left:
+            os.killpg(pid, signal.SIGKILL)
+        assert not left, f"processes left behind after the fault suite: {left}"
+
+
+@pytest.fixture(autouse=True)
+def guarded(suite: Suite) -> Iterator[None]:
+    """Every fault test: nothing personal in the logs it produced; afterwards the suite whole and nothing stray."""
+    since = suite.log_sizes()
+    yield
+    stray = suite.stray_processes()
+    for line in stray:
+        os.kill(int(line.split()[0]), signal.SIGKILL)
+    restored = suite.restore()
+    if restored:
+        suite.wait_ready()
+    leaks = suite.personal_leaks(since)
+    assert not stray, f"processes left behind: {stray}"
+    assert not leaks, "personal data in the logs:\n" + "\n".join(leaks[:20])
