@@ -29,6 +29,7 @@ from kit.local.servers import SERVICES, Running, Server
 from kit.local.stack import Stack
 from kit.testing.fixtures import start
 from kit.testing.kafka import read_topic
+from kit.testing.readiness import wait_ready
 
 WAIT_READY_S = 90.0
 
@@ -97,18 +98,7 @@ class Suite:
 
     def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout_s: float = WAIT_READY_S) -> None:
         """Wait until every named service answers /readyz 200 through the gateway."""
-        deadline = time.monotonic() + timeout_s
-        with httpx.Client(base_url=self.stack.gateway_url, timeout=5) as http:
-            for name in services:
-                while True:
-                    try:
-                        if http.get(f"/{name}/readyz").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"{name} not ready after {timeout_s:.0f}s")
-                    time.sleep(0.3)
+        wait_ready(self.stack.gateway_url, services, timeout_s)
 
     def log_sizes(self) -> dict[Path, int]:
         """How far each log file has grown, to read only what a test adds."""
@@ -180,6 +170,17 @@ class Suite:
                 counts[row["student_id"]] = counts.get(row["student_id"], 0) + 1
         return counts
 
+    def wait_handled(self, student_ids: set[str], timeout_s: float) -> tuple[dict[str, int], float]:
+        """Wait until identity applied every student's event; what it applied and how long the wait took."""
+        started = time.monotonic()
+        handled: dict[str, int] = {}
+        while time.monotonic() - started < timeout_s:
+            handled = self.handled_by_identity(student_ids)
+            if len(handled) == len(student_ids):
+                break
+            time.sleep(0.5)
+        return handled, time.monotonic() - started
+
     def stop_all(self) -> None:
         """Stop every process, the gateway and services before the servers they need."""
         for name in reversed(list(self.running)):
@@ -204,6 +205,21 @@ def alive(pids: set[int]) -> list[int]:
         except psutil.NoSuchProcess:
             pass
     return living
+
+
+# Tests that may leave a part of the suite unusable for a while (today: a consumer group whose dead member the
+# local broker never expires) run after the others; the fuzzer, which only calls the APIs, runs last.
+LAST = ("test_a_consumer_killed_mid_handler", "test_every_operation_answers_as_documented")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the fault tests so that one fault's after-effects cannot fail another test."""
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if here in Path(str(item.path)).parents]
+    ours = [items[i] for i in slots]
+    ranked = sorted(ours, key=lambda item: next((n for n, name in enumerate(LAST) if item.name.startswith(name)), -1))
+    for slot, item in zip(slots, ranked, strict=True):
+        items[slot] = item
 
 
 @pytest.fixture(scope="session")
