@@ -14,7 +14,8 @@ from evidence.models import parse_tus_metadata, safe_filename
 from kit.deps import Database, Mongo, ServiceOutbox
 from kit.errors import Problem, field_error
 
-router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"])
+router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"],
+                   responses={412: {"description": "Tus-Resumable is missing or not 1.0.0 (tus protocol)"}})
 
 
 def tus_version(tus_resumable: Annotated[str | None, Header(description="Must be 1.0.0 (else 412)")] = None) -> None:
