@@ -2,7 +2,7 @@
 
 Starts the whole suite on throwaway ports and makes the demo school through the public APIs. Then, at the
 same time, for LOAD_S seconds: 50 clients read the school's student list as its admin, 20 clients log in
-(argon2id and all) as the demo accounts, and 10 clients upload 50 MB message attachments as the supervisor
+(argon2id and all) as the demo accounts, and 10 clients publish 50 MB library files as the admin
 (each at most UPLOADS_PER_CLIENT times, generated on the fly). The RSS of every api, worker and the gateway is
 sampled each second; growth is the peak under load over the level after a warm-up. All traffic goes to
 127.0.0.1; every loop is bounded in count and time. Any failed request makes the run exit non-zero.
@@ -97,15 +97,14 @@ async def load(suite: RunningSuite, school: dict[str, object]) -> None:
             return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
         admin = bearer(await login("admin@demo-roc.example"))
-        supervisor = bearer(await login("begeleider@demo-roc.example"))
         students_url = f"/enrollment/v1/schools/{sid}/students"
-        upload_url = f"/evidence/v1/schools/{sid}/message-attachments"
-        upload_headers = {**supervisor, "Content-Length": str(UPLOAD_BYTES),
+        upload_url = f"/evidence/v1/schools/{sid}/library"
+        upload_headers = {**admin, "Content-Length": str(UPLOAD_BYTES),
                           "Content-Type": "application/octet-stream"}
         for _ in range(20):  # warm-up: every path once, so the baseline is a process that has served
             (await http.get(students_url, headers=admin)).raise_for_status()
         (await login(accounts[0])).raise_for_status()
-        (await http.post(upload_url, params={"filename": "warm-up.bin"}, content=body(),
+        (await http.post(upload_url, params={"filename": "warm-up.bin", "roles": "student"}, content=body(),
                          headers=upload_headers)).raise_for_status()
 
         watch = RssWatch({**suite.service_processes(),
@@ -130,8 +129,8 @@ async def load(suite: RunningSuite, school: dict[str, object]) -> None:
             for i in range(UPLOADS_PER_CLIENT):
                 if time.monotonic() >= until:
                     return
-                await uploads.timed(http.post(upload_url, params={"filename": f"load-{n}-{i}.bin"}, content=body(),
-                                              headers=upload_headers))
+                params = {"filename": f"load-{n}-{i}.bin", "roles": "student"}
+                await uploads.timed(http.post(upload_url, params=params, content=body(), headers=upload_headers))
 
         await asyncio.gather(watch.run(until + 5), *(reader() for _ in range(READERS)),
                              *(logger_in(n) for n in range(LOGINS)), *(uploader(n) for n in range(UPLOADERS)))
