@@ -12,8 +12,8 @@ import pytest
 
 pytestmark = pytest.mark.timeout(240)
 
-DOWN_S = 20.0
-RUN_AFTER_S = 25.0  # commands keep coming this long after the server is back
+DOWN_S = 15.0
+RUN_AFTER_S = 15.0  # commands keep coming this long after the server is back
 DELIVERY_DEADLINE_S = 90.0
 
 
@@ -27,7 +27,7 @@ def test_services_answer_503_while_mongo_restarts_and_recover_by_themselves(suit
             started = time.monotonic()
             response = suite.new_student(http, admin, "m")
             body = response.json() if response.headers.get("content-type", "").endswith("json") else None
-            calls.append({"at": started, "status": response.status_code, "type": response.headers.get(
+            calls.append({"at": started, "took": time.monotonic() - started, "status": response.status_code, "type": response.headers.get(
                 "content-type", ""), "body": body, "code": json.loads(response.request.content)["student_code"]})
 
         for _ in range(5):
@@ -57,7 +57,8 @@ def test_services_answer_503_while_mongo_restarts_and_recover_by_themselves(suit
     half_written = [code for code, sid in stored.items() if sid not in handled]
     recovered = calls[-10:]
     suite.report("mongo restarted", sent=len(calls), accepted=statuses[201], failed=len(failed),
-                 statuses=dict(statuses), failing_for_s=round(failing_s, 1), unclean_failures=len(unclean),
+                 statuses=dict(statuses), failing_for_s=round(failing_s, 1),
+                 slowest_call_s=round(max(c["took"] for c in calls), 1), unclean_failures=len(unclean),
                  delivered=len(handled), lost=len(created) - len(handled), half_written=len(half_written))
     assert all(suite.running[n].proc.pid == pid and suite.is_up(n) for n, pid in service_pids.items()), \
         "a service process was restarted or died"
