@@ -27,8 +27,9 @@ def test_services_answer_503_while_mongo_restarts_and_recover_by_themselves(suit
             started = time.monotonic()
             response = suite.new_student(http, admin, "m")
             body = response.json() if response.headers.get("content-type", "").endswith("json") else None
-            calls.append({"at": started, "took": time.monotonic() - started, "status": response.status_code, "type": response.headers.get(
-                "content-type", ""), "body": body, "code": json.loads(response.request.content)["student_code"]})
+            calls.append({"at": started, "took": time.monotonic() - started, "status": response.status_code,
+                          "type": response.headers.get("content-type", ""), "body": body,
+                          "code": json.loads(response.request.content)["student_code"]})
 
         for _ in range(5):
             command()
