@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from kit.testing.fixtures import start
 from kit.testing.kafka import read_topic
 from kit.testing.readiness import wait_ready
 
-WAIT_READY_S = 90.0
+WAIT_READY_S = 180.0
 
 
 @dataclass
@@ -228,9 +229,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
+def suite() -> Iterator[Suite]:
     """The whole suite on throwaway ports, with the demo school made through its public APIs."""
-    data = tmp_path_factory.mktemp("faults")
+    # Not pytest's tmp_path: that keeps only the newest runs, and a parallel pytest would delete live data.
+    with tempfile.TemporaryDirectory(prefix="faults-suite-") as tmp:
+        yield from _running_suite(Path(tmp))
+
+
+def _running_suite(data: Path) -> Iterator[Suite]:
     stack = Stack.throwaway(data)
     the_suite = Suite(stack, data / "logs", {s.name: s for s in stack.all()})
     try:
