@@ -91,7 +91,8 @@ async def tus_head(principal: Anyone, _: Speaks, school_id: str, upload_id: str,
 @router.patch("/{upload_id}", status_code=204, response_class=Response,
               summary="tus core: append bytes at Upload-Offset",
               responses={409: {"description": "Upload-Offset mismatch"}, 460: {"description": "Checksum mismatch"},
-                         410: {"description": "Upload completed, terminated or expired"}})
+                         410: {"description": "Upload completed, terminated or expired"},
+                         415: {"description": "Content-Type is not application/offset+octet-stream"}})
 async def tus_patch(principal: Anyone, _: Speaks, request: Request, school_id: str, upload_id: str, db: Database,
                     mongo: Mongo, s3: S3, settings: Config, outbox: ServiceOutbox) -> Response:
     """Append the body; the last PATCH completes the file (its id is the upload id)."""
