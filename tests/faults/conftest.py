@@ -156,13 +156,14 @@ class Suite:
                 continue  # a poison record another test wrote: not an event of anyone
         return [e for e in envelopes if isinstance(e, dict) and e.get("subject") in subjects]
 
-    def new_student(self, http: httpx.Client, headers: dict[str, str], tag: str) -> httpx.Response:
+    def new_student(self, http: httpx.Client, headers: dict[str, str], tag: str,
+                    prefix: str = "/enrollment") -> httpx.Response:
         """Create a student with made-up personal data (which the log check then looks for)."""
         code = f"{tag}{uuid.uuid4().int % 10**8:08d}"
         first, last = f"Fem{code}", f"Foutvogel{code}"
         email = f"fem.{code}@faults.example"
         self.personal.update({f"{first} {last}", email, last})
-        return http.post(f"/enrollment/v1/schools/{self.school['school_id']}/students", headers=headers, json={
+        return http.post(f"{prefix}/v1/schools/{self.school['school_id']}/students", headers=headers, json={
             "student_code": code, "first_name": first, "last_name": last, "email": email, "invite": False})
 
     def handled_by_identity(self, student_ids: set[str]) -> dict[str, int]:

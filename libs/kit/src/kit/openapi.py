@@ -68,8 +68,11 @@ def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
                 if not _applies(status, path, operation):
                     continue
                 documented = responses.setdefault(str(status), {"description": description})
-                # kit answers these as problem+json, whatever FastAPI's default (HTTPValidationError) says
-                documented["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+                content = documented.get("content")
+                # kit answers these as problem+json; a body the service documented itself (e.g. OAuth's JSON
+                # errors) stays, FastAPI's default HTTPValidationError does not (kit never sends it)
+                if not content or "HTTPValidationError" in str(content):
+                    documented["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
     return schema
 
 
