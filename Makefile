@@ -73,3 +73,10 @@ bench-web: install browser  ## main pages through the gateway; 537,000,000 bytes
 
 clean:
 	rm -rf .venv $(TOOLS)
+
+.PHONY: bench-idle bench-load
+bench-idle: install  ## the whole suite idle for 60 s: CPU of every api and worker together (budget <= 5 % of a core)
+	$(PY) bench/idle.py
+
+bench-load: install  ## 50 readers, 20 logins and 10 uploads of 50 MB at once through the gateway, with RSS growth
+	$(PY) bench/load.py

@@ -21,6 +21,7 @@ from kit.health import Check, kafka_check, mongo_check, run_checks
 from kit.logs import configure_logging
 from kit.middleware import BodyLimitMiddleware, CorrelationIdMiddleware
 from kit.mongo import create_client
+from kit.openapi import document_problem_responses
 from kit.outbox import Outbox, ensure_outbox_indexes
 from kit.settings import KitSettings
 from kit.tracing import setup_tracing, shutdown_tracing
@@ -109,6 +110,7 @@ def create_service_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, exempt=body_limit_exempt)
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(ForwardedPrefixMiddleware)
+    document_problem_responses(app)
     return app
 
 

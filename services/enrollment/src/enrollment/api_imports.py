@@ -178,6 +178,7 @@ async def fields(school_id: str, _: Admin) -> Doc:
 
 
 @router.post(PATH, status_code=201, summary="Step 1: upload a CSV or .xlsx file", response_model=JobOut,
+             responses={415: {"description": "The file is not a CSV or .xlsx spreadsheet"}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/csv": {"schema": {"type": "string", "format": "binary"}},
                  XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})

@@ -14,7 +14,8 @@ from evidence.models import parse_tus_metadata, safe_filename
 from kit.deps import Database, Mongo, ServiceOutbox
 from kit.errors import Problem, field_error
 
-router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"])
+router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"],
+                   responses={412: {"description": "Tus-Resumable is missing or not 1.0.0 (tus protocol)"}})
 
 
 def tus_version(tus_resumable: Annotated[str | None, Header(description="Must be 1.0.0 (else 412)")] = None) -> None:
@@ -90,7 +91,8 @@ async def tus_head(principal: Anyone, _: Speaks, school_id: str, upload_id: str,
 @router.patch("/{upload_id}", status_code=204, response_class=Response,
               summary="tus core: append bytes at Upload-Offset",
               responses={409: {"description": "Upload-Offset mismatch"}, 460: {"description": "Checksum mismatch"},
-                         410: {"description": "Upload completed, terminated or expired"}})
+                         410: {"description": "Upload completed, terminated or expired"},
+                         415: {"description": "Content-Type is not application/offset+octet-stream"}})
 async def tus_patch(principal: Anyone, _: Speaks, request: Request, school_id: str, upload_id: str, db: Database,
                     mongo: Mongo, s3: S3, settings: Config, outbox: ServiceOutbox) -> Response:
     """Append the body; the last PATCH completes the file (its id is the upload id)."""
