@@ -26,8 +26,11 @@ up: install  ## run the whole suite locally in the foreground (Ctrl-C stops it)
 down: install  ## stop a stack left running in the background
 	$(PY) -m kit.local.up --down
 
+# Playwright's sync API keeps an event loop running in the main thread for its whole session, which the
+# async tests cannot share: the browser tests run in a pytest of their own.
 test: install lint typecheck browser  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p no:playwright --ignore=tests/e2e/browser
+	$(PY) -m pytest -q tests/e2e/browser
 
 # The web app's browser tests drive Debian's Chromium (never a browser Playwright downloads itself).
 browser:  ## install Debian's headless Chromium for the browser tests when it is missing
