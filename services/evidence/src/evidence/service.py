@@ -186,7 +186,7 @@ async def library_target(db: Db, school_id: str, roles: list[str], replaces: str
     known = {r.value for r in Role}
     if not roles or any(r not in known for r in roles):
         raise Problem(422, "validation", detail=Text(
-            "Noem een of meer rollen waarvoor de handleiding bedoeld is.",
+            "Geef een of meer rollen op waarvoor de handleiding bedoeld is.",
             "Name one or more roles the manual is for."),
                       errors=[field_error("roles", f"one or more of {sorted(known)}")])
     return Target("library", school_id, roles=sorted(set(roles)), replaces=replaces)
@@ -205,7 +205,7 @@ async def resumable_target(db: Db, principal: Principal, school_id: str, meta: d
         wanted = [r.strip() for r in meta["roles"].split(",") if r.strip()]
         return await library_target(db, school_id, wanted, meta.get("replaces"))
     raise Problem(403, "forbidden", detail=Text(
-        "Noem een attempt_id, assignment_id, bank_assignment_id of rollen waarnaar je met jouw rol mag uploaden.",
+        "Geef een attempt_id, assignment_id, bank_assignment_id of rollen op waarvoor deze rol mag uploaden.",
         "Name attempt_id, assignment_id, bank_assignment_id or roles that your role may upload to."))
 
 

@@ -111,7 +111,7 @@ def parse_checksum(header: str | None) -> tuple[Any, bytes] | None:
     algorithm, _, value = header.strip().partition(" ")
     if algorithm.lower() not in CHECKSUMS:
         raise Problem(400, "bad_request", detail=Text(
-            "Dit controlesom-algoritme wordt niet ondersteund (gebruik sha1, sha256 of md5).",
+            "Dit algoritme voor de controlesom wordt niet ondersteund (gebruik sha1, sha256 of md5).",
             "Unsupported checksum algorithm (use sha1, sha256 or md5)."),
                       errors=[field_error("Upload-Checksum", "unsupported algorithm")])
     try:
@@ -160,7 +160,7 @@ async def append(db: Db, s3: Minio, settings: EvidenceSettings, *, upload: dict[
     claimed = await repo.claim_upload(db, upload["_id"], chunk.offset, holder, now() + HOLD, now())
     if claimed is None:
         raise Problem(409, "conflict", detail=Text(
-            "Een ander verzoek uploadt al naar deze upload; ga verder als dat klaar is.",
+            "Een ander verzoek is al bezig met deze upload; ga verder zodra dat klaar is.",
             "Another request is uploading to this upload; resume after it."))
     try:
         return await _append(db, s3, settings, claimed, chunk, holder)
@@ -201,7 +201,7 @@ async def _append(db: Db, s3: Minio, settings: EvidenceSettings, upload: dict[st
             interrupted = True  # keep what arrived: the client resumes from the new offset
             if checksum is not None:
                 raise Problem(400, "bad_request", detail=Text(
-                    "Onderbroken; de controlesom kan niet worden gecontroleerd.",
+                    "Het uploaden is onderbroken; de controlesom kan niet worden nagegaan.",
                     "Interrupted; the checksum cannot be verified.")) from None
         if checksum is not None and checksum[0].digest() != checksum[1]:
             raise Problem(460, "checksum_mismatch", detail=Text(

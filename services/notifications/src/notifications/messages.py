@@ -71,7 +71,7 @@ async def send_message(
     outside = [r for r in wanted if r not in allowed]
     if outside:
         raise Problem(403, "forbidden", detail=Text(
-            "U kunt alleen schrijven aan uw gekoppelde studenten of begeleiders.",
+            "U kunt alleen berichten sturen aan uw gekoppelde studenten of begeleiders.",
             "You can only write to your linked students or supervisors."),
                       errors=[field_error(f"recipient_ids[{recipient_ids.index(r)}]" if r in recipient_ids
                                           else "thread_id", f"{r} is outside your reach") for r in outside],
