@@ -75,3 +75,16 @@ def test_who_may_attach_to_and_read_the_assignment_bank(roles: set[str], edits: 
     assert may_see_bank_file(principal, "sch-1") is reads
     outsider = Principal("u2", "user", {"sch-2": frozenset(Role)})
     assert not may_edit_bank(outsider, "sch-1") and not may_see_bank_file(outsider, "sch-1")
+
+
+def test_every_problem_type_evidence_raises_has_its_own_title() -> None:
+    import pathlib
+    import re
+
+    import evidence
+    from kit.errors import TITLES
+
+    source = "".join(p.read_text() for p in pathlib.Path(evidence.__file__).parent.rglob("*.py"))
+    raised = set(re.findall(r'Problem\(\s*\d+,\s*"([a-z_]+)"', source))
+    assert {"not_found", "conflict", "gone", "checksum_mismatch", "range_not_satisfiable"} <= raised
+    assert raised - set(TITLES) == set()  # none falls back to its status's (or the 5xx) title

@@ -72,7 +72,7 @@ async def test_finalized_assessment_locks_evidence(client: httpx.AsyncClient, wo
     base = f"/v1/schools/{world.school}"
     added = await upload(client, world, attempt, student.headers)
     assert added.status_code == 409
-    assert "locked" in added.json()["detail"]
+    assert "vergrendeld" in added.json()["detail"]  # Dutch by default
     assert (await client.post(f"{base}/files/{first}/withdraw", headers=student.headers)).status_code == 409
     replaced = await client.post(f"{base}/attempts/{attempt}/evidence?filename=b.pdf&replaces={first}",
                                  content=PDF, headers=student.headers)

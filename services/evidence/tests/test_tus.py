@@ -184,5 +184,5 @@ async def test_open_upload_is_refused_once_the_assessment_is_finalized(client: h
     assert (await patch(client, location, student, 0, VIDEO[:MiB])).status_code == 204
     await world.feed(finalized(world, attempt, student.student_id))
     refused = await patch(client, location, student, MiB, VIDEO[MiB:])
-    assert refused.status_code == 409 and "locked" in refused.json()["detail"]
+    assert refused.status_code == 409 and "vergrendeld" in refused.json()["detail"]
     assert (await create(client, world, student, attempt)).status_code == 409

@@ -143,6 +143,20 @@ async def test_wrong_school_wrong_role_and_other_student_are_refused(client: htt
     assert (await client.post(url(world, attempt), content=PDF)).status_code == 401
 
 
+async def test_a_refusal_is_explained_in_dutch_by_default_and_in_english_on_request(client: httpx.AsyncClient,
+                                                                                  world: World) -> None:
+    student = await world.student()
+    attempt = await world.attempt(student)
+    someone_else = await world.student()
+    dutch = (await client.post(url(world, attempt), content=PDF, headers=someone_else.headers)).json()
+    assert dutch["title"] == "Geen toegang"
+    assert dutch["detail"] == "Alleen de student van deze examenpoging mag bewijsstukken uploaden."
+    english = (await client.post(url(world, attempt), content=PDF,
+                                 headers={**someone_else.headers, "Accept-Language": "en"})).json()
+    assert english["title"] == "Access denied"
+    assert english["detail"] == "Only the student of this exam attempt may upload evidence."
+
+
 async def test_upload_needs_an_attempt_in_execution(client: httpx.AsyncClient, world: World) -> None:
     student = await world.student()
     response = await client.post(url(world, "never-scheduled"), content=PDF, headers=student.headers)

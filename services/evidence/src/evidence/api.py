@@ -23,7 +23,7 @@ from kit.auth import Principal
 from kit.clock import now
 from kit.commands import execute
 from kit.deps import Database, Mongo, ServiceOutbox
-from kit.errors import Problem
+from kit.errors import Problem, Text
 from kit.mongo import Db
 from kit.outbox import Outbox
 
@@ -169,7 +169,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     else:
         start, end = max(size - int(match[2]), 0), size - 1
     if start >= size or start > end:
-        raise Problem(416, "range_not_satisfiable", detail="The range lies outside the file.",
+        raise Problem(416, "range_not_satisfiable", detail=Text(
+            "Dit bereik ligt buiten het bestand.",
+            "The range lies outside the file."),
                       headers={"Content-Range": f"bytes */{size}"})
     return start, end
 

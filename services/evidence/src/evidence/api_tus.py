@@ -12,7 +12,7 @@ from evidence.deps import S3, Anyone, Config, Uploader
 from evidence.edge import body_chunks, finish_upload
 from evidence.models import parse_tus_metadata, safe_filename
 from kit.deps import Database, Mongo, ServiceOutbox
-from kit.errors import Problem, field_error
+from kit.errors import Problem, Text, field_error
 
 router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"],
                    responses={412: {"description": "Tus-Resumable is missing or not 1.0.0 (tus protocol)"}})
@@ -36,7 +36,9 @@ def creation_metadata(header: str) -> dict[str, str]:
             if key in meta:
                 refuse_line_breaks(meta[key])
     except ValueError as exc:
-        raise Problem(400, "bad_request", detail="Upload-Metadata is malformed.",
+        raise Problem(400, "bad_request", detail=Text(
+            "Upload-Metadata heeft niet de juiste vorm.",
+            "Upload-Metadata is malformed."),
                       errors=[field_error("Upload-Metadata", str(exc))]) from exc
     return meta
 
@@ -63,7 +65,9 @@ async def tus_create(principal: Uploader, _: Speaks, request: Request, school_id
     """Register an upload and answer its Location."""
     raw_length = request.headers.get("upload-length", "")
     if not raw_length.isdigit():
-        raise Problem(400, "bad_request", detail="Upload-Length is required (deferred length is not supported).",
+        raise Problem(400, "bad_request", detail=Text(
+            "Upload-Length is verplicht (een later opgegeven lengte wordt niet ondersteund).",
+            "Upload-Length is required (deferred length is not supported)."),
                       errors=[field_error("Upload-Length", "required number")])
     if int(raw_length) > settings.max_file_bytes:
         raise service.too_large(settings.max_file_bytes)
@@ -98,10 +102,14 @@ async def tus_patch(principal: Anyone, _: Speaks, request: Request, school_id: s
     """Append the body; the last PATCH completes the file (its id is the upload id)."""
     upload = await tus.get_open(db, school_id, upload_id, principal)
     if request.headers.get("content-type") != "application/offset+octet-stream":
-        raise Problem(415, "unsupported_media_type", detail="PATCH needs Content-Type application/offset+octet-stream.")
+        raise Problem(415, "unsupported_media_type", detail=Text(
+            "PATCH vereist Content-Type application/offset+octet-stream.",
+            "PATCH needs Content-Type application/offset+octet-stream."))
     raw_offset = request.headers.get("upload-offset", "")
     if not raw_offset.isdigit():
-        raise Problem(400, "bad_request", detail="Upload-Offset must be a number.",
+        raise Problem(400, "bad_request", detail=Text(
+            "Upload-Offset moet een getal zijn.",
+            "Upload-Offset must be a number."),
                       errors=[field_error("Upload-Offset", "not a number")])
     chunk = tus.Chunk(int(raw_offset), tus.parse_checksum(request.headers.get("upload-checksum")),
                       body_chunks(request, None))

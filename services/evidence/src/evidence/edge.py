@@ -55,10 +55,14 @@ def expected_sha256(header: str | None) -> bytes | None:
             except binascii.Error:
                 digest = b""
             if len(digest) != 32:
-                raise Problem(400, "bad_request", detail="Content-Digest sha-256 is not valid base64 of 32 bytes.",
+                raise Problem(400, "bad_request", detail=Text(
+                    "De sha-256 in Content-Digest is geen geldige base64 van 32 bytes.",
+                    "Content-Digest sha-256 is not valid base64 of 32 bytes."),
                               errors=[field_error("Content-Digest", "malformed sha-256")])
             return digest
-    raise Problem(400, "bad_request", detail="Content-Digest must include sha-256.",
+    raise Problem(400, "bad_request", detail=Text(
+        "Content-Digest moet een sha-256 bevatten.",
+        "Content-Digest must include sha-256."),
                   errors=[field_error("Content-Digest", "sha-256 missing")])
 
 

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import filetype
 
 from kit.auth import Principal, Role
+from kit.errors import Text
 
 Kind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment"]
 
@@ -164,12 +165,14 @@ def may_see_bank_file(principal: Principal, school_id: str) -> bool:
     return bool(principal.roles_in(school_id) & BANK_READERS)
 
 
-def evidence_change_refusal(attempt: dict[str, Any] | None) -> str | None:
+def evidence_change_refusal(attempt: dict[str, Any] | None) -> Text | None:
     """Why evidence of this attempt cannot change now, or None when it can."""
     if attempt is None:
-        return "This exam attempt is not in execution (no part has been scheduled)."
+        return Text("Deze examenpoging wordt niet uitgevoerd (er is nog geen onderdeel ingepland).",
+                    "This exam attempt is not in execution (no part has been scheduled).")
     if attempt.get("state") == FINALIZED:
-        return "The assessment of this exam attempt is finalized: its evidence is locked."
+        return Text("De beoordeling van deze examenpoging is definitief: de bewijsstukken zijn vergrendeld.",
+                    "The assessment of this exam attempt is finalized: its evidence is locked.")
     return None
 
 

@@ -42,7 +42,9 @@ NO_FILE = Text(nl="Dit bestand bestaat niet.", en="No such file.")
 
 def too_large(limit: int) -> Problem:
     """The 413 for a file over the limit."""
-    return Problem(413, "payload_too_large", detail=f"A file may be at most {limit} bytes (537 MB).",
+    return Problem(413, "payload_too_large", detail=Text(
+        f"Een bestand mag hoogstens {limit} bytes (537 MB) groot zijn.",
+        f"A file may be at most {limit} bytes (537 MB)."),
                    max_bytes=limit)
 
 
@@ -61,7 +63,9 @@ async def student_access(db: Db, principal: Principal, school_id: str, student_i
 async def require_student_visible(db: Db, principal: Principal, school_id: str, student_id: str) -> None:
     """Refuse (404, revealing nothing) when the caller may not see this student's files."""
     if not may_see_student(principal, school_id, await student_access(db, principal, school_id, student_id)):
-        raise Problem(404, "not_found", detail="No such file or exam attempt.")
+        raise Problem(404, "not_found", detail=Text(
+            "Dit bestand of deze examenpoging bestaat niet.",
+            "No such file or exam attempt."))
 
 
 async def sees_assignment_of(db: Db, principal: Principal, school_id: str, file_id: str) -> bool:
@@ -101,7 +105,7 @@ async def attempt_evidence(db: Db, principal: Principal, *, school_id: str, atte
     """An attempt's evidence for someone allowed to see its student (withdrawn items only for the privileged)."""
     attempt = await repo.get_attempt(db, school_id, attempt_id)
     if attempt is None:
-        raise Problem(404, "not_found", detail="No such exam attempt.")
+        raise Problem(404, "not_found", detail=Text("Deze examenpoging bestaat niet.", "No such exam attempt."))
     await require_student_visible(db, principal, school_id, attempt["student_id"])
     privileged = bool(principal.roles_in(school_id) & PRIVILEGED)
     return await repo.list_attempt_files(db, school_id, attempt_id, include_withdrawn and privileged)
@@ -122,16 +126,22 @@ async def evidence_target(db: Db, principal: Principal, school_id: str, attempt_
     """Check that the caller is the attempt's student and the attempt is in execution."""
     attempt = await repo.get_attempt(db, school_id, attempt_id)
     if attempt is None:
-        raise Problem(404, "not_found", detail="No such exam attempt in execution.")
+        raise Problem(404, "not_found", detail=Text(
+            "Deze examenpoging bestaat niet of wordt nu niet uitgevoerd.",
+            "No such exam attempt in execution."))
     if await repo.student_of_user(db, school_id, principal.subject) != attempt["student_id"]:
-        raise Problem(403, "forbidden", detail="Only the student of this exam attempt may upload evidence.")
+        raise Problem(403, "forbidden", detail=Text(
+            "Alleen de student van deze examenpoging mag bewijsstukken uploaden.",
+            "Only the student of this exam attempt may upload evidence."))
     refusal = evidence_change_refusal(attempt)
     if refusal:
         raise Problem(409, "conflict", detail=refusal)
     if replaces is not None:
         old = await repo.get_file(db, school_id, replaces)
         if old is None or old.get("attempt_id") != attempt_id or old["status"] != "active":
-            raise Problem(422, "validation", detail="The file to replace is not active evidence of this attempt.",
+            raise Problem(422, "validation", detail=Text(
+                "Het te vervangen bestand is geen actief bewijsstuk van deze examenpoging.",
+                "The file to replace is not active evidence of this attempt."),
                           errors=[field_error("replaces", "not active evidence of this attempt")])
     return Target("evidence", school_id, student_id=attempt["student_id"], attempt_id=attempt_id, replaces=replaces)
 
@@ -140,7 +150,7 @@ async def attachment_target(db: Db, principal: Principal, school_id: str, assign
     """Check that the assignment exists and the supervisor may see its student."""
     assignment = await repo.get_assignment(db, school_id, assignment_id)
     if assignment is None:
-        raise Problem(404, "not_found", detail="No such assignment.")
+        raise Problem(404, "not_found", detail=Text("Deze opdracht bestaat niet.", "No such assignment."))
     await require_student_visible(db, principal, school_id, assignment["student_id"])
     return Target("assignment_attachment", school_id, student_id=assignment["student_id"],
                   assignment_id=assignment_id)
@@ -175,7 +185,9 @@ async def library_target(db: Db, school_id: str, roles: list[str], replaces: str
         roles = roles or list(old.get("roles", []))
     known = {r.value for r in Role}
     if not roles or any(r not in known for r in roles):
-        raise Problem(422, "validation", detail="Name one or more roles the manual is for.",
+        raise Problem(422, "validation", detail=Text(
+            "Geef een of meer rollen op waarvoor de handleiding bedoeld is.",
+            "Name one or more roles the manual is for."),
                       errors=[field_error("roles", f"one or more of {sorted(known)}")])
     return Target("library", school_id, roles=sorted(set(roles)), replaces=replaces)
 
@@ -192,8 +204,9 @@ async def resumable_target(db: Db, principal: Principal, school_id: str, meta: d
     if "roles" in meta and Role.SCHOOL_ADMIN in roles:
         wanted = [r.strip() for r in meta["roles"].split(",") if r.strip()]
         return await library_target(db, school_id, wanted, meta.get("replaces"))
-    raise Problem(403, "forbidden", detail="Name attempt_id, assignment_id, bank_assignment_id or roles that your "
-                                            "role may upload to.")
+    raise Problem(403, "forbidden", detail=Text(
+        "Geef een attempt_id, assignment_id, bank_assignment_id of rollen op waarvoor deze rol mag uploaden.",
+        "Name attempt_id, assignment_id, bank_assignment_id or roles that your role may upload to."))
 
 
 # --- storing ---------------------------------------------------------------------------------------------
@@ -213,13 +226,19 @@ async def store(s3: Minio, settings: EvidenceSettings, *, target: Target, upload
             size += len(chunk)
             await writer.write(chunk)
         if upload.declared_length is not None and size != upload.declared_length:
-            raise Problem(400, "bad_request", detail="The body is shorter than its Content-Length.")
+            raise Problem(400, "bad_request", detail=Text(
+                "De inhoud is korter dan de opgegeven Content-Length.",
+                "The body is shorter than its Content-Length."))
         if size == 0:
-            raise Problem(422, "validation", detail="The file is empty.", errors=[field_error("body", "empty")])
+            raise Problem(422, "validation", detail=Text(
+                "Het bestand is leeg.",
+                "The file is empty."), errors=[field_error("body", "empty")])
         await writer.finish(last=True)
         sha256 = writer.sha256.digest()
         if upload.sha256 is not None and upload.sha256 != sha256:
-            raise Problem(422, "validation", detail="The file's SHA-256 does not match Content-Digest.",
+            raise Problem(422, "validation", detail=Text(
+                "De SHA-256 van het bestand komt niet overeen met Content-Digest.",
+                "The file's SHA-256 does not match Content-Digest."),
                           errors=[field_error("Content-Digest", "checksum mismatch")])
         assert writer.multipart is not None
         await writer.multipart.complete([(n, e) for n, e, _ in writer.etags])
@@ -229,7 +248,9 @@ async def store(s3: Minio, settings: EvidenceSettings, *, target: Target, upload
             await writer.multipart.abort()
         if isinstance(exc, Interrupted):
             log.info("client disconnected mid-upload; multipart aborted")
-            raise Problem(400, "bad_request", detail="The upload was interrupted.") from exc
+            raise Problem(400, "bad_request", detail=Text(
+                "Het uploaden is onderbroken.",
+                "The upload was interrupted.")) from exc
         raise
     return Stored(file_id, key, upload.filename, detect_content_type(bytes(writer.head)), size, sha256.hex())
 
@@ -258,7 +279,9 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
             raise Problem(409, "conflict", detail=refusal)
     if target.replaces:
         if not await repo.withdraw_file(db, target.replaces, by, at, session, replaced_by=stored.file_id):
-            raise Problem(409, "conflict", detail="The file to replace is no longer active.")
+            raise Problem(409, "conflict", detail=Text(
+                "Het te vervangen bestand is niet meer actief.",
+                "The file to replace is no longer active."))
         await repo.audit(db, target.replaces, "replaced", by, at, session)
         await stage_withdrawn(outbox, session, target.school_id, target.replaces, by)
     await repo.insert_file(db, file, session)
@@ -281,7 +304,8 @@ async def withdraw(db: Db, session: AsyncClientSession, outbox: Outbox, *, schoo
     if kind == "evidence":
         refusal = evidence_change_refusal(await repo.get_attempt(db, school_id, file["attempt_id"], session))
         if refusal or file["locked"]:
-            raise Problem(409, "conflict", detail=refusal or "This evidence is locked.")
+            raise Problem(409, "conflict", detail=refusal or Text(
+                "Dit bewijsstuk is vergrendeld.", "This evidence is locked."))
     at = now()
     if not await repo.withdraw_file(db, file_id, principal.subject, at, session):
         raise Problem(409, "conflict", detail=Text(nl="Dit bestand is al ingetrokken of vergrendeld.",

@@ -38,7 +38,7 @@ from evidence.storage import READ_CHUNK, Multipart, put_small, read_small, remov
 from evidence.streaming import PartWriter
 from kit.auth import Principal
 from kit.clock import now
-from kit.errors import Problem, field_error
+from kit.errors import Problem, Text, field_error
 from kit.ids import new_id
 from kit.mongo import Db
 
@@ -67,7 +67,9 @@ def tus_headers(**extra: str) -> dict[str, str]:
 def check_version(header: str | None) -> None:
     """Every request but OPTIONS must speak tus 1.0.0 (412 otherwise)."""
     if header != TUS_VERSION:
-        raise Problem(412, "precondition_failed", detail="Tus-Resumable: 1.0.0 is required.",
+        raise Problem(412, "precondition_failed", detail=Text(
+            "Tus-Resumable: 1.0.0 is verplicht.",
+            "Tus-Resumable: 1.0.0 is required."),
                       headers={"Tus-Version": TUS_VERSION}, errors=[field_error("Tus-Resumable", "must be 1.0.0")])
 
 
@@ -82,7 +84,9 @@ async def create(db: Db, settings: EvidenceSettings, *, target: Target, filename
     if length > settings.max_file_bytes:
         raise too_large(settings.max_file_bytes)
     if length <= 0:
-        raise Problem(422, "validation", detail="The file is empty.", errors=[field_error("Upload-Length", "> 0")])
+        raise Problem(422, "validation", detail=Text(
+            "Het bestand is leeg.",
+            "The file is empty."), errors=[field_error("Upload-Length", "> 0")])
     upload_id = new_id("file")
     at = now()
     upload = {
@@ -106,12 +110,16 @@ def parse_checksum(header: str | None) -> tuple[Any, bytes] | None:
         return None
     algorithm, _, value = header.strip().partition(" ")
     if algorithm.lower() not in CHECKSUMS:
-        raise Problem(400, "bad_request", detail="Unsupported checksum algorithm (use sha1, sha256 or md5).",
+        raise Problem(400, "bad_request", detail=Text(
+            "Dit algoritme voor de controlesom wordt niet ondersteund (gebruik sha1, sha256 of md5).",
+            "Unsupported checksum algorithm (use sha1, sha256 or md5)."),
                       errors=[field_error("Upload-Checksum", "unsupported algorithm")])
     try:
         expected = base64.b64decode(value.strip(), validate=True)
     except binascii.Error as exc:
-        raise Problem(400, "bad_request", detail="Upload-Checksum is not base64.",
+        raise Problem(400, "bad_request", detail=Text(
+            "Upload-Checksum is geen base64.",
+            "Upload-Checksum is not base64."),
                       errors=[field_error("Upload-Checksum", "not base64")]) from exc
     return CHECKSUMS[algorithm.lower()](), expected
 
@@ -121,10 +129,12 @@ async def get_own(db: Db, school_id: str, upload_id: str, principal: Principal, 
     """The caller's upload while open (with completed_too: also finished, until it expires); 404 or 410 else."""
     upload = await repo.get_upload(db, school_id, upload_id)
     if upload is None or upload["created_by"] != principal.subject:
-        raise Problem(404, "not_found", detail="No such upload.")
+        raise Problem(404, "not_found", detail=Text("Deze upload bestaat niet.", "No such upload."))
     states = ("open", "completed") if completed_too else ("open",)
     if upload["state"] not in states or upload["expires_at"] < now():
-        raise Problem(410, "gone", detail="This upload was completed, terminated or has expired.")
+        raise Problem(410, "gone", detail=Text(
+            "Deze upload is al voltooid, afgebroken of verlopen.",
+            "This upload was completed, terminated or has expired."))
     return upload
 
 
@@ -137,7 +147,9 @@ async def append(db: Db, s3: Minio, settings: EvidenceSettings, *, upload: dict[
                  chunk: Chunk) -> tuple[int, dict[str, Any] | None]:
     """Append a PATCH body at its offset; returns the new offset and, once every byte is in, the upload."""
     if chunk.offset != upload["offset"]:
-        raise Problem(409, "conflict", detail=f"Upload-Offset {chunk.offset} does not match the upload's offset.",
+        raise Problem(409, "conflict", detail=Text(
+            f"Upload-Offset {chunk.offset} komt niet overeen met de positie van de upload.",
+            f"Upload-Offset {chunk.offset} does not match the upload's offset."),
                       headers=tus_headers(**{"Upload-Offset": str(upload["offset"])}), offset=upload["offset"])
     if upload["target"]["kind"] == "evidence":
         refusal = evidence_change_refusal(await repo.get_attempt(db, upload["school_id"],
@@ -147,7 +159,9 @@ async def append(db: Db, s3: Minio, settings: EvidenceSettings, *, upload: dict[
     holder = new_id("hold")
     claimed = await repo.claim_upload(db, upload["_id"], chunk.offset, holder, now() + HOLD, now())
     if claimed is None:
-        raise Problem(409, "conflict", detail="Another request is uploading to this upload; resume after it.")
+        raise Problem(409, "conflict", detail=Text(
+            "Een ander verzoek is al bezig met deze upload; ga verder zodra dat klaar is.",
+            "Another request is uploading to this upload; resume after it."))
     try:
         return await _append(db, s3, settings, claimed, chunk, holder)
     finally:
@@ -177,16 +191,22 @@ async def _append(db: Db, s3: Minio, settings: EvidenceSettings, upload: dict[st
             async for data in chunk.chunks:
                 received += len(data)
                 if offset + received > upload["length"]:
-                    raise Problem(413, "payload_too_large", detail="The body passes the declared Upload-Length.")
+                    raise Problem(413, "payload_too_large", detail=Text(
+                        "De inhoud is langer dan de opgegeven Upload-Length.",
+                        "The body passes the declared Upload-Length."))
                 if checksum is not None:
                     checksum[0].update(data)
                 await writer.write(data)
         except Interrupted:
             interrupted = True  # keep what arrived: the client resumes from the new offset
             if checksum is not None:
-                raise Problem(400, "bad_request", detail="Interrupted; the checksum cannot be verified.") from None
+                raise Problem(400, "bad_request", detail=Text(
+                    "Het uploaden is onderbroken; de controlesom kan niet worden nagegaan.",
+                    "Interrupted; the checksum cannot be verified.")) from None
         if checksum is not None and checksum[0].digest() != checksum[1]:
-            raise Problem(460, "checksum_mismatch", detail="The body does not match Upload-Checksum; nothing stored.",
+            raise Problem(460, "checksum_mismatch", detail=Text(
+                "De inhoud komt niet overeen met Upload-Checksum; er is niets opgeslagen.",
+                "The body does not match Upload-Checksum; nothing stored."),
                           errors=[field_error("Upload-Checksum", "checksum mismatch")])
         new_offset = offset + received
         done = new_offset == upload["length"]
@@ -205,7 +225,9 @@ async def _append(db: Db, s3: Minio, settings: EvidenceSettings, upload: dict[st
     changes = {"offset": new_offset, "parts": parts, "multipart_id": multipart_id, "tail_key": tail_key,
                "tail_size": len(tail), "head": Binary(bytes(writer.head))}
     if not await repo.advance_upload(db, upload["_id"], holder, changes):
-        raise Problem(409, "conflict", detail="The upload was taken over; resume from its current offset.")
+        raise Problem(409, "conflict", detail=Text(
+            "De upload is overgenomen; ga verder vanaf de huidige positie.",
+            "The upload was taken over; resume from its current offset."))
     if upload["tail_key"] and upload["tail_key"] != tail_key:
         await remove(s3, bucket, upload["tail_key"])
     if interrupted or not done:

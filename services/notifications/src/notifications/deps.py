@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 
 from kit.auth import Principal, Role, current_principal, require_roles
 from kit.deps import app_state
-from kit.errors import Problem, field_error
+from kit.errors import Problem, Text, field_error
 from notifications import repository as repo
 from notifications.settings import NotificationsSettings
 
@@ -22,9 +22,13 @@ def person_in_school(*roles: Role, private: bool = False) -> Callable[..., Any]:
 
     async def dependency(principal: Principal = Depends(in_school)) -> Principal:
         if principal.kind != "user":
-            raise Problem(403, "forbidden", detail="Only people have notifications and messages.")
+            raise Problem(403, "forbidden", detail=Text(
+                "Alleen personen hebben meldingen en berichten.",
+                "Only people have notifications and messages."))
         if private and (principal.read_only or principal.actor):
-            raise Problem(403, "forbidden", detail="Messages are not shown when viewing as the student.")
+            raise Problem(403, "forbidden", detail=Text(
+                "Berichten worden niet getoond wanneer u meekijkt als de student.",
+                "Messages are not shown when viewing as the student."))
         return principal
 
     return dependency
@@ -33,7 +37,9 @@ def person_in_school(*roles: Role, private: bool = False) -> Callable[..., Any]:
 async def a_person(principal: Principal = Depends(current_principal)) -> Principal:
     """Any signed-in person (not an API client)."""
     if principal.kind != "user":
-        raise Problem(403, "forbidden", detail="Only people have preferences.")
+        raise Problem(403, "forbidden", detail=Text(
+            "Alleen personen hebben voorkeuren.",
+            "Only people have preferences."))
     return principal
 
 

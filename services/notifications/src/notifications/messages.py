@@ -70,7 +70,9 @@ async def send_message(
     allowed = await reach(db, sender_id, school_id, principal.roles_in(school_id))
     outside = [r for r in wanted if r not in allowed]
     if outside:
-        raise Problem(403, "forbidden", detail="You can only write to your linked students or supervisors.",
+        raise Problem(403, "forbidden", detail=Text(
+            "U kunt alleen berichten sturen aan uw gekoppelde studenten of begeleiders.",
+            "You can only write to your linked students or supervisors."),
                       errors=[field_error(f"recipient_ids[{recipient_ids.index(r)}]" if r in recipient_ids
                                           else "thread_id", f"{r} is outside your reach") for r in outside],
                       recipients_outside_reach=outside)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kit.clock import now
-from kit.errors import Problem
+from kit.errors import Problem, Text
 from kit.mongo import Db
 from notifications import repository as repo
 from notifications.mail import render
@@ -143,7 +143,9 @@ async def read_notification(db: Db, session: Session, *, school_id: str, user_id
     """Mark one of the person's notifications in the school read (404 for anyone else's)."""
     found = await repo.notification(db, notification_id, session)
     if found is None or found["user_id"] != user_id or found["school_id"] != school_id:
-        raise Problem(404, detail="No such notification of yours in this school.")
+        raise Problem(404, detail=Text(
+            "Deze melding van u bestaat niet in deze school.",
+            "No such notification of yours in this school."))
     await repo.mark_notifications_read(db, session, user_id, school_id, notification_id)
     return {"id": notification_id, "read": True}
 

@@ -101,3 +101,19 @@ async def test_every_route_declares_the_model_it_answers_with(api: httpx.AsyncCl
             assert "$ref" in schema or "$ref" in schema.get("items", {}), (method, path, schema)
             checked += 1
     assert checked >= 15  # notifications, messages, threads, preferences, delivery log
+
+
+async def test_a_refusal_is_explained_in_dutch_by_default_and_in_english_on_request(api: httpx.AsyncClient,
+                                                                                  issuer: TestIssuer) -> None:
+    person = issuer.headers("p1", {SCHOOL: [Role.STUDENT]})
+    dutch = await api.post(f"/v1/schools/{SCHOOL}/notifications/nope/read", headers=person)
+    assert dutch.status_code == 404
+    assert dutch.json()["title"] == "Niet gevonden"
+    assert dutch.json()["detail"] == "Deze melding van u bestaat niet in deze school."
+    english = await api.post(f"/v1/schools/{SCHOOL}/notifications/nope/read",
+                             headers={**person, "Accept-Language": "en"})
+    assert english.json()["title"] == "Not found"
+    assert english.json()["detail"] == "No such notification of yours in this school."
+    client = issuer.headers("c", {SCHOOL: [Role.SCHOOL_ADMIN]}, kind="client")
+    refused = await api.get("/v1/me/preferences", headers={**client, "Accept-Language": "nl, en;q=0.5"})
+    assert refused.status_code == 403 and refused.json()["detail"] == "Alleen personen hebben voorkeuren."

@@ -86,3 +86,16 @@ def test_board_decisions_name_the_kind_of_case_in_the_language() -> None:
     nl = render("board_decision", "nl", name="Sam", link=None, params={"case_kind": "extra_attempt"})
     en = render("board_decision", "en", name="Sam", link=None, params={"case_kind": "extra_attempt"})
     assert "over je extra examenkans" in nl.text and "about your extra attempt" in en.text
+
+
+def test_every_problem_type_notifications_raises_has_its_own_title() -> None:
+    import pathlib
+    import re
+
+    import notifications
+    from kit.errors import TITLES
+
+    source = "".join(p.read_text() for p in pathlib.Path(notifications.__file__).parent.rglob("*.py"))
+    raised = set(re.findall(r'Problem\(\s*\d+,\s*"([a-z_]+)"', source))
+    assert {"forbidden", "validation"} <= raised
+    assert raised - set(TITLES) == set()  # none falls back to its status's (or the 5xx) title
