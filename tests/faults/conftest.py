@@ -135,11 +135,14 @@ class Suite:
             restored.append(name)
         return restored
 
-    def stray_processes(self) -> list[str]:
-        """Processes under this test run that the suite does not know of (e.g. a helper a test forgot)."""
+    def stray_processes(self, before: set[int]) -> list[str]:
+        """Processes started since `before` was taken that the suite does not know of (a helper a test forgot).
+
+        Processes that were already running (other test packages' session servers) are not the test's.
+        """
         mine = {pid for r in self.running.values() for pid in _tree(r.proc.pid)}
         return [f"{p.pid} {' '.join(p.cmdline()[:4])}" for p in psutil.Process().children(recursive=True)
-                if p.pid not in mine and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+                if p.pid not in mine | before and p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
     def report(self, test: str, **counts: Any) -> None:
         """Print what a fault test counted, one line, so a run's output tells the story."""
@@ -261,8 +264,9 @@ def _running_suite(data: Path) -> Iterator[Suite]:
 def guarded(suite: Suite) -> Iterator[None]:
     """Every fault test: nothing personal in the logs it produced; afterwards the suite whole and nothing stray."""
     since = suite.log_sizes()
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
     yield
-    stray = suite.stray_processes()
+    stray = suite.stray_processes(before)
     for line in stray:
         os.kill(int(line.split()[0]), signal.SIGKILL)
     restored = suite.restore()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -61,24 +60,3 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_partition_flows_
     errors = [dict(r.headers).get("dlt.error", b"").decode() for r in dead if r.key == b"poison"]
     assert errors and all(errors), "dead-lettered records must say why"
 
-
-def test_a_consumer_killed_mid_handler_applies_the_event_once_after_restart(suite: Any) -> None:
-    students = create_students(suite, 60, "c")
-    started = time.monotonic()
-    while len(suite.handled_by_identity(students)) < 5:  # the consumer is busy working through the burst
-        assert time.monotonic() - started < 60, "identity did not start handling the burst"
-        time.sleep(0.05)
-    suite.kill("identity-worker")
-    at_kill = len(suite.handled_by_identity(students))
-    suite.start("identity-worker")
-    handled, took = suite.wait_handled(students, DELIVERY_DEADLINE_S)
-    with suite.mongo() as client:
-        inbox = client["identity"]["inbox"].count_documents({"_id": {"$regex": "^identity:"}})
-    suite.report("consumer SIGKILL mid-handler", sent=len(students), handled_before_kill=at_kill,
-                 delivered=len(handled), lost=len(students) - len(handled),
-                 applied_twice=sum(1 for n in handled.values() if n > 1), inbox_records=inbox,
-                 delivered_after_restart_s=round(took, 1))
-    assert at_kill < len(students), "the consumer was not killed mid-burst"
-    assert len(handled) == len(students), (
-        f"{len(students) - len(handled)} events not handled {DELIVERY_DEADLINE_S:.0f}s after the restart")
-    assert all(n == 1 for n in handled.values()), "an event was applied more than once"
