@@ -236,3 +236,74 @@ class ExamPartCancelledV1(Event):
     cancelled_at: datetime
     late: bool = Field(description="Cancelled after the deregistration deadline")
     attempt_forfeited: bool
+
+
+@register
+class PartAssessmentFinalizedV1(Event):
+    """A scheduled part's assessment was submitted; `AssessmentFinalizedV1` follows once the last part is."""
+
+    TYPE = "exams.part_assessment_finalized"
+    VERSION = 1
+    SUBJECT = "attempt_id"
+    schedule_id: str
+    attempt_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    part_id: str
+    finalized_by: str
+    finalized_at: datetime
+    divergences: int = Field(ge=0, description="Criteria on which the two assessors diverged (acknowledged)")
+
+
+@register
+class ResultAdoptedV1(Event):
+    """The exam board adopted the result of an attempt; the student can now see it (the event carries no grade)."""
+
+    TYPE = "exams.result_adopted"
+    VERSION = 1
+    SUBJECT = "attempt_id"
+    result_id: str
+    attempt_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    exam_name: str
+    adopted_by: str
+    adopted_at: datetime
+
+
+@register
+class RetakeOpenedV1(Event):
+    """A new attempt at an exam was opened after a fail (or by an exam-board decision); its parts need scheduling."""
+
+    TYPE = "exams.retake_opened"
+    VERSION = 1
+    SUBJECT = "attempt_id"
+    attempt_id: str
+    attempt_number: int = Field(ge=2)
+    previous_attempt_id: str
+    school_id: str
+    student_id: str
+    exam_id: str
+    exam_name: str
+    opened_by: str
+    opened_at: datetime
+    case_id: str | None = Field(default=None, description="The exam-board decision that allowed it, if any")
+
+
+@register
+class ExamBoardCaseOpenedV1(Event):
+    """A case was opened with the exam board (inspection, objection, exemption, accommodation, extra attempt, fraud)."""
+
+    TYPE = "exams.board_case_opened"
+    VERSION = 1
+    SUBJECT = "case_id"
+    case_id: str
+    school_id: str
+    student_id: str
+    kind: str
+    exam_id: str | None = None
+    opened_by: str
+    opened_at: datetime
+    deadline: datetime = Field(description="When the board must decide (working days, holidays excluded)")
