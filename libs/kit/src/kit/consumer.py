@@ -21,7 +21,7 @@ from contracts import Envelope, Event, dead_letter_topic, lookup
 from kit.kafka import ProducerSession
 from kit.logs import event_id_var, school_id_var
 from kit.membership import InstanceSlot, claim_instance
-from kit.mongo import Client, Db, is_duplicate_key, run_in_transaction
+from kit.mongo import Client, Db, is_duplicate_key, is_passing_failure, run_in_transaction
 from kit.settings import KitSettings
 from kit.tracing import context_from_headers
 from kit.waiting import sleep_unless_stopped
@@ -37,6 +37,13 @@ FETCH_WAIT_MS = 100
 REST_MIN_S = 0.01
 REST_MAX_S = 0.5
 REST_LIMIT_S = 30.0
+# A handler that fails because the database does (down, or a document locked by the open transaction of a
+# worker killed mid-handler, which the server reaps after 60 s) is no fault of the message: it is retried,
+# not dead-lettered, backing off to PASSING_MAX_S; after PASSING_LIMIT_S the error ends the consumer's
+# round, which starts again from the last committed offset.
+PASSING_MIN_S = 0.2
+PASSING_MAX_S = 5.0
+PASSING_LIMIT_S = 150.0
 
 Handler = Callable[[Envelope, Any, AsyncClientSession], Awaitable[None]]
 
@@ -79,6 +86,7 @@ class ConsumerRunner:
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
         self.dlt = dead_letter_topic(group)
+        self._stop = asyncio.Event()  # run()'s, so a retry waiting for the database ends when the worker stops
 
     def _consumer(self, slot: InstanceSlot) -> AIOKafkaConsumer:
         session_ms = self.settings.kafka_session_timeout_ms
@@ -99,6 +107,7 @@ class ConsumerRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until stop is set, reconnecting after broker or database outages."""
+        self._stop = stop
         slot = claim_instance(self.group, self.settings.kafka_bootstrap, self.settings.kafka_group_instance_id)
         try:
             while not stop.is_set():
@@ -206,7 +215,8 @@ class ConsumerRunner:
             )
             await handler(envelope, data, session)
 
-        for attempt in range(1, self.max_attempts + 1):
+        attempt, waited, delay = 0, 0.0, PASSING_MIN_S
+        while True:
             try:
                 await run_in_transaction(self.client, work)
                 return Outcome("handled")
@@ -215,6 +225,15 @@ class ConsumerRunner:
             except Exception as exc:
                 if is_duplicate_key(exc) and await self.db[INBOX].find_one({"_id": inbox_id}):
                     return Outcome("duplicate")
+                if is_passing_failure(exc):
+                    if waited >= PASSING_LIMIT_S or self._stop.is_set():
+                        raise  # not committed: the record comes again
+                    log.info("database unavailable to the handler, retrying",
+                             extra={"event_type": envelope.type, "error": type(exc).__name__})
+                    await sleep_unless_stopped(self._stop, delay)
+                    waited, delay = waited + delay, min(delay * 2, PASSING_MAX_S)
+                    continue
+                attempt += 1
                 if attempt == self.max_attempts:
                     return await self._dead_letter(
                         record, f"failed after {attempt} attempts: {type(exc).__name__}: {exc}"
@@ -222,7 +241,6 @@ class ConsumerRunner:
                 log.info("handler failed, retrying",
                          extra={"attempt": attempt, "event_type": envelope.type, "error": type(exc).__name__})
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> Outcome:
         headers = [

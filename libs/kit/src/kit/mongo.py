@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError, ServerSelectionTimeoutError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -66,6 +66,22 @@ async def run_in_transaction(
                 log.info("transient transaction error, retrying", extra={"attempt": attempt})
                 await asyncio.sleep(delay)
     raise AssertionError("unreachable")
+
+
+# Server codes a later retry of the same work outlives: a lock or write conflict with another transaction
+# (one a killed process left open holds its documents until the server reaps it, 60 s by default), a
+# transaction the server aborted meanwhile, time limits, and a node stepping down or shutting down.
+_PASSING_CODES = frozenset({24, 50, 91, 112, 189, 251, 262, 10107, 11600, 11602, 13435, 13436})
+_PASSING_LABELS = ("TransientTransactionError", "UnknownTransactionCommitResult", "RetryableWriteError")
+
+
+def is_passing_failure(exc: BaseException) -> bool:
+    """True when the database failed, not the work: the same work can succeed later (for idempotent work only)."""
+    if isinstance(exc, ConnectionFailure):
+        return True
+    if isinstance(exc, PyMongoError) and any(exc.has_error_label(label) for label in _PASSING_LABELS):
+        return True
+    return isinstance(exc, OperationFailure) and exc.code in _PASSING_CODES
 
 
 def is_duplicate_key(exc: BaseException) -> bool:

@@ -165,3 +165,31 @@ async def test_offsets_are_committed_so_a_restart_does_not_replay(setup, kit_set
     await produce(kit_settings.kafka_bootstrap, topic, [(b"tally", envelope(1).to_bytes())])
     await run_until(runner, lambda: _points_at_least(tally, 3))
     assert tally.calls == 2  # the first event was not handed to the handler again
+
+
+async def test_an_event_locked_by_a_dead_workers_transaction_waits_for_it_and_is_applied_once(
+    setup, kit_settings: KitSettings, mongo_client: Client
+) -> None:
+    """A worker killed mid-handler leaves its transaction open (the server reaps it after 60 s): wait, no DLT."""
+    runner, tally, topic = setup
+    env = envelope(points=4)
+    db = mongo_client[kit_settings.database]
+    dead = mongo_client.start_session()
+    await dead.start_transaction()  # the killed worker's: it had written the inbox record, then died
+    await db.inbox.insert_one({"_id": f"{runner.group}:{env.event_id}"}, session=dead)
+    await db.tally.update_one({"_id": "t"}, {"$inc": {"points": 100}}, upsert=True, session=dead)
+    await produce(kit_settings.kafka_bootstrap, topic, [(b"tally", env.to_bytes())])
+    reaped_after_s = 3.0
+
+    async def reap() -> None:  # what the server does once the dead transaction passes its lifetime
+        await asyncio.sleep(reaped_after_s)
+        await dead.abort_transaction()
+        await dead.end_session()
+
+    reaper = asyncio.create_task(reap())
+    started = asyncio.get_running_loop().time()
+    await run_until(runner, lambda: _points_at_least(tally, 4), timeout_s=30)
+    await reaper
+    assert asyncio.get_running_loop().time() - started >= reaped_after_s - 0.5
+    assert await tally.points() == 4
+    assert await read_topic(kit_settings.kafka_bootstrap, runner.dlt, count=1, timeout_s=1.0) == []
