@@ -16,9 +16,9 @@ from minio import Minio
 from pymongo.asynchronous.client_session import AsyncClientSession
 from starlette.requests import ClientDisconnect
 
-from evidence import service, tus
+from evidence import service, tus, uploads_inflight
 from evidence.deps import Config
-from evidence.models import IncomingFile, Interrupted, Stored, Target, safe_filename
+from evidence.models import IncomingFile, Interrupted, Stored, Target, safe_filename, storage_key
 from evidence.settings import EvidenceSettings
 from kit.errors import Problem, Text, field_error
 from kit.ids import new_id
@@ -106,13 +106,17 @@ async def keep(mongo: Client, s3: Minio, settings: EvidenceSettings, stored: Sto
 
 async def receive(mongo: Client, db: Db, s3: Minio, settings: EvidenceSettings, outbox: Outbox, *,
                   target: Target, upload: IncomingFile, by: str) -> dict[str, Any]:
-    """Store an upload's bytes, then register them as a file in one transaction."""
-    stored = await service.store(s3, settings, target=target, upload=upload, file_id=new_id("file"))
+    """Store an upload's bytes, then register them as a file in one transaction (recorded in flight meanwhile)."""
+    file_id = new_id("file")
+    key = storage_key(target.school_id, target.kind, file_id)
+    async with uploads_inflight.in_flight(db, file_id=file_id, school_id=target.school_id, key=key):
+        stored = await service.store(s3, settings, target=target, upload=upload, file_id=file_id)
 
-    async def work(session: AsyncClientSession) -> dict[str, Any]:
-        return await service.register(db, session, outbox, target=target, stored=stored, by=by)
+        async def work(session: AsyncClientSession) -> dict[str, Any]:
+            await uploads_inflight.registered(db, session, file_id)
+            return await service.register(db, session, outbox, target=target, stored=stored, by=by)
 
-    return dict(await keep(mongo, s3, settings, stored, work))
+        return dict(await keep(mongo, s3, settings, stored, work))
 
 
 async def finish_upload(mongo: Client, db: Db, s3: Minio, settings: EvidenceSettings, outbox: Outbox, *,
@@ -126,7 +130,9 @@ async def finish_upload(mongo: Client, db: Db, s3: Minio, settings: EvidenceSett
         return file
 
     try:
-        return dict(await keep(mongo, s3, settings, stored, work))
+        file = dict(await keep(mongo, s3, settings, stored, work))
     except BaseException:
         await tus.mark_refused(db, upload["_id"])
         raise
+    await tus.clean_working_copies(s3, settings.s3_bucket, upload)
+    return file

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING
@@ -24,6 +24,7 @@ async def ensure_indexes(db: Db) -> None:
     await db.links.create_index([("school_id", ASCENDING), ("user_id", ASCENDING), ("student_id", ASCENDING)])
     await db.student_users.create_index([("school_id", ASCENDING), ("user_id", ASCENDING)])
     await db.uploads.create_index([("expires_at", ASCENDING)])
+    await db.inflight.create_index([("alive_until", ASCENDING)])
     await db.audit.create_index([("file_id", ASCENDING), ("at", ASCENDING)])
     await db.assignments.create_index([("school_id", ASCENDING), ("attachment_ids", ASCENDING)])
 
@@ -239,6 +240,62 @@ async def advance_upload(db: Db, upload_id: str, holder: str, changes: Doc) -> b
 async def release_upload(db: Db, upload_id: str, holder: str) -> None:
     """Let go of a claim without changing anything (the PATCH failed)."""
     await db.uploads.update_one({"_id": upload_id, "holder": holder}, {"$set": {"holder": None, "held_until": None}})
+
+
+async def renew_upload(db: Db, upload_id: str, holder: str, until: datetime) -> bool:
+    """Extend a PATCH's claim while it streams; False once another request took the upload over."""
+    result = await db.uploads.update_one({"_id": upload_id, "holder": holder}, {"$set": {"held_until": until}})
+    return result.matched_count == 1
+
+
+async def record_multipart(db: Db, upload_id: str, holder: str, multipart_id: str) -> None:
+    """Remember a PATCH's new multipart upload at once, so a PATCH that dies leaves none unrecorded."""
+    await db.uploads.update_one({"_id": upload_id, "holder": holder, "multipart_id": None},
+                                {"$set": {"multipart_id": multipart_id}})
+
+
+async def forget_multipart(db: Db, upload_id: str, holder: str, multipart_id: str) -> None:
+    """A failed PATCH aborts the multipart upload it began: the upload no longer names it."""
+    await db.uploads.update_one({"_id": upload_id, "holder": holder, "multipart_id": multipart_id},
+                                {"$set": {"multipart_id": None}})
+
+
+# --- plain uploads in flight (uploads_inflight) --------------------------------------------------------
+
+async def insert_inflight(db: Db, record: Doc) -> None:
+    """Record a plain upload before its first byte goes to S3."""
+    await db.inflight.insert_one(record)
+
+
+async def renew_inflight(db: Db, file_id: str, until: datetime) -> bool:
+    """Extend (or, with now, end) the lease of an upload in flight; False once a sweeper took it."""
+    result = await db.inflight.update_one({"_id": file_id, "swept": {"$ne": True}}, {"$set": {"alive_until": until}})
+    return result.matched_count == 1
+
+
+async def delete_inflight(db: Db, file_id: str, session: Session) -> bool:
+    """The upload was registered (in that transaction) or cleaned up; False when a sweeper had taken it."""
+    result = await db.inflight.delete_one({"_id": file_id, "swept": {"$ne": True}}, session=session)
+    return result.deleted_count == 1
+
+
+async def forget_inflight(db: Db, file_id: str) -> None:
+    """A sweeper cleaned up after an abandoned upload: its record goes."""
+    await db.inflight.delete_one({"_id": file_id})
+
+
+async def abandoned_inflight(db: Db, now: datetime, limit: int = 100) -> list[Doc]:
+    """Uploads in flight whose lease ran out (their process died), or whose sweeper died."""
+    return await db.inflight.find({"alive_until": {"$lt": now}}).limit(limit).to_list()
+
+
+async def claim_abandoned_inflight(db: Db, file_id: str, now: datetime) -> Doc | None:
+    """Take an abandoned upload for cleanup: one sweeper does it, and its request can no longer register it."""
+    return await db.inflight.find_one_and_update(
+        {"_id": file_id, "alive_until": {"$lt": now}},
+        {"$set": {"swept": True, "alive_until": now + timedelta(minutes=10)}},
+        return_document=True,
+    )
 
 
 async def set_upload_state(db: Db, upload_id: str, state: str, extra: Doc | None = None,

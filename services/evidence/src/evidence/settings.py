@@ -24,4 +24,5 @@ class EvidenceSettings(KitSettings):
     upload_concurrency: int = Field(default=3, ge=1, le=8, description="Parts of one upload sent to S3 at once")
     presign_ttl_s: int = Field(default=300, ge=10, le=3600, description="Lifetime of a presigned download URL")
     tus_expiry_s: int = Field(default=24 * 3600, ge=60, description="An unfinished resumable upload expires after")
-    sweep_interval_s: float = Field(default=300.0, gt=0, description="How often the worker aborts expired uploads")
+    sweep_interval_s: float = Field(
+        default=60.0, gt=0, description="How often the worker cleans up expired uploads and those of dead processes")

@@ -184,3 +184,29 @@ async def open_multipart_uploads(s3: Minio, bucket: str, prefix: str) -> list[st
     """Upload ids of multipart uploads still open under a prefix."""
     result = await asyncio.to_thread(s3._list_multipart_uploads, bucket, None, None, None, None, prefix)
     return [u.upload_id or "" for u in result.uploads]
+
+
+async def abort_open_multipart_uploads(s3: Minio, bucket: str, key: str, keep: str | None = None) -> int:
+    """Abort every multipart upload still open for exactly this key (but keep); returns how many."""
+
+    def abort() -> int:
+        result = s3._list_multipart_uploads(bucket, None, None, None, None, key)
+        aborted = 0
+        for upload in result.uploads:
+            if upload.object_name != key or upload.upload_id == keep:
+                continue
+            try:
+                s3._abort_multipart_upload(bucket, key, upload.upload_id or "")
+                aborted += 1
+            except S3Error as exc:
+                if exc.code != "NoSuchUpload":
+                    raise
+        return aborted
+
+    return await asyncio.to_thread(abort)
+
+
+async def remove_prefix(s3: Minio, bucket: str, prefix: str) -> None:
+    """Remove every working object under a prefix (never evidence: that is kept)."""
+    for name in await object_names(s3, bucket, prefix):
+        await remove(s3, bucket, name)

@@ -34,8 +34,17 @@ from evidence.models import (
 )
 from evidence.service import too_large
 from evidence.settings import EvidenceSettings
-from evidence.storage import READ_CHUNK, Multipart, put_small, read_small, remove
+from evidence.storage import (
+    READ_CHUNK,
+    Multipart,
+    abort_open_multipart_uploads,
+    put_small,
+    read_small,
+    remove,
+    remove_prefix,
+)
 from evidence.streaming import PartWriter
+from evidence.uploads_lease import LEASE, lease_until, renewed
 from kit.auth import Principal
 from kit.clock import now
 from kit.errors import Problem, Text, field_error
@@ -47,7 +56,6 @@ log = logging.getLogger(__name__)
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,checksum,expiration"
 CHECKSUMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
-HOLD = timedelta(minutes=30)  # a PATCH that died without releasing its claim blocks the upload this long
 
 
 @dataclass(frozen=True)
@@ -157,13 +165,17 @@ async def append(db: Db, s3: Minio, settings: EvidenceSettings, *, upload: dict[
         if refusal:
             raise Problem(409, "conflict", detail=refusal)
     holder = new_id("hold")
-    claimed = await repo.claim_upload(db, upload["_id"], chunk.offset, holder, now() + HOLD, now())
+    # The claim is a lease the PATCH renews while it streams: a PATCH whose process died frees the upload
+    # within LEASE, and the client (tus clients retry a 409) resumes on any instance.
+    claimed = await repo.claim_upload(db, upload["_id"], chunk.offset, holder, lease_until(), now())
     if claimed is None:
         raise Problem(409, "conflict", detail=Text(
             "Een ander verzoek is al bezig met deze upload; ga verder zodra dat klaar is.",
-            "Another request is uploading to this upload; resume after it."))
+            "Another request is uploading to this upload; resume after it."),
+                      headers={"Retry-After": str(int(LEASE.total_seconds()))})
     try:
-        return await _append(db, s3, settings, claimed, chunk, holder)
+        async with renewed(lambda until: repo.renew_upload(db, upload["_id"], holder, until)):
+            return await _append(db, s3, settings, claimed, chunk, holder)
     finally:
         await repo.release_upload(db, upload["_id"], holder)
 
@@ -179,6 +191,7 @@ async def _append(db: Db, s3: Minio, settings: EvidenceSettings, upload: dict[st
             return Multipart(s3, bucket, key, upload["multipart_id"])
         multipart = await Multipart.start(s3, bucket, key, detect_content_type(head))
         created.append(multipart)
+        await repo.record_multipart(db, upload["_id"], holder, multipart.upload_id)
         return multipart
 
     writer = PartWriter(start, settings.part_bytes, concurrency=settings.upload_concurrency,
@@ -213,14 +226,15 @@ async def _append(db: Db, s3: Minio, settings: EvidenceSettings, upload: dict[st
         tail = await writer.finish(last=done)
     except BaseException:
         await writer.close()
-        for multipart in created:  # a multipart nobody recorded would linger: abort it
+        for multipart in created:  # this PATCH's new multipart holds nothing kept: forget and abort it
+            await repo.forget_multipart(db, upload["_id"], holder, multipart.upload_id)
             await multipart.abort()
         raise
     parts = [*upload["parts"], *({"n": n, "etag": e, "size": s} for n, e, s in writer.etags)]
     multipart_id = writer.multipart.upload_id if writer.multipart else upload["multipart_id"]
     tail_key = None
     if tail:
-        tail_key = f"schools/{upload['school_id']}/uploads/{upload['_id']}/tail-{new_offset}"
+        tail_key = f"{working_prefix(upload)}tail-{new_offset}"
         await put_small(s3, bucket, tail_key, tail)
     changes = {"offset": new_offset, "parts": parts, "multipart_id": multipart_id, "tail_key": tail_key,
                "tail_size": len(tail), "head": Binary(bytes(writer.head))}
@@ -274,12 +288,22 @@ def _hash_object(s3: Minio, bucket: str, key: str) -> str:
     return digest.hexdigest()
 
 
+def working_prefix(upload: dict[str, Any]) -> str:
+    """Where an upload's tails live while it is open."""
+    return f"schools/{upload['school_id']}/uploads/{upload['_id']}/"
+
+
+async def clean_working_copies(s3: Minio, bucket: str, upload: dict[str, Any]) -> None:
+    """After completion: no multipart of a PATCH that died, no tail of one, remains."""
+    await abort_open_multipart_uploads(s3, bucket, upload["key"])
+    await remove_prefix(s3, bucket, working_prefix(upload))
+
+
 async def discard(s3: Minio, bucket: str, upload: dict[str, Any]) -> None:
-    """Abort the multipart and remove the tail: nothing of the upload remains."""
+    """Abort the multipart uploads and remove the tails: nothing of the upload remains."""
     if upload.get("multipart_id"):
         await Multipart(s3, bucket, upload["key"], upload["multipart_id"]).abort()
-    if upload.get("tail_key"):
-        await remove(s3, bucket, upload["tail_key"])
+    await clean_working_copies(s3, bucket, upload)
 
 
 async def terminate(db: Db, s3: Minio, bucket: str, upload: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from evidence.repository import ensure_indexes
 from evidence.settings import EvidenceSettings
 from evidence.storage import create_s3
 from evidence.tus import sweep_expired
+from evidence.uploads_inflight import sweep_abandoned
 from kit.mongo import Db
 from kit.worker import ConsumerSpec
 from kit.worker import main as run_worker
@@ -30,13 +31,14 @@ def consumers(settings: EvidenceSettings) -> list[ConsumerSpec]:
 
 
 async def sweep_forever(db: Db, settings: EvidenceSettings) -> None:
-    """Abort the parts of expired resumable uploads, now and then (asyncio.run cancels it at exit)."""
+    """Clean up expired resumable uploads and plain ones whose process died, now and then (cancelled at exit)."""
     s3 = create_s3(settings)
     while True:
-        try:
-            await sweep_expired(db, s3, settings.s3_bucket)
-        except Exception as exc:  # S3 or Mongo away: try again next round
-            log.warning("sweeping expired uploads failed", extra={"error": type(exc).__name__})
+        for sweep in (sweep_expired, sweep_abandoned):
+            try:
+                await sweep(db, s3, settings.s3_bucket)
+            except Exception as exc:  # S3 or Mongo away: try again next round
+                log.warning("sweeping uploads failed", extra={"sweep": sweep.__name__, "error": type(exc).__name__})
         await asyncio.sleep(settings.sweep_interval_s)
 
 
