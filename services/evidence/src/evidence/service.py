@@ -27,7 +27,7 @@ from evidence.models import (
 )
 from evidence.settings import EvidenceSettings
 from evidence.storage import Multipart, remove
-from evidence.streaming import PartWriter
+from evidence.streaming import PartWriter, buffer_pool
 from kit.auth import Principal, Role
 from kit.clock import now
 from kit.errors import Problem, Text, field_error
@@ -219,7 +219,8 @@ async def store(s3: Minio, settings: EvidenceSettings, *, target: Target, upload
     async def start(head: bytes) -> Multipart:
         return await Multipart.start(s3, settings.s3_bucket, key, detect_content_type(head))
 
-    writer = PartWriter(start, settings.part_bytes, concurrency=settings.upload_concurrency)
+    writer = PartWriter(start, buffer_pool(settings.part_bytes, settings.upload_memory_bytes),
+                        concurrency=settings.upload_concurrency)
     size = 0
     try:
         async for chunk in upload.chunks:

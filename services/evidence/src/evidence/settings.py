@@ -22,6 +22,9 @@ class EvidenceSettings(KitSettings):
     max_file_bytes: int = Field(default=537_000_000, ge=1, description="Largest file (SI: 537 MB = 537,000,000 B)")
     part_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024, description="S3 multipart part size")
     upload_concurrency: int = Field(default=3, ge=1, le=8, description="Parts of one upload sent to S3 at once")
+    upload_memory_bytes: int = Field(
+        default=48 * 1024 * 1024, ge=10 * 1024 * 1024,
+        description="Part buffers of all uploads of one instance together (uploads wait for a free one)")
     presign_ttl_s: int = Field(default=300, ge=10, le=3600, description="Lifetime of a presigned download URL")
     tus_expiry_s: int = Field(default=24 * 3600, ge=60, description="An unfinished resumable upload expires after")
     sweep_interval_s: float = Field(

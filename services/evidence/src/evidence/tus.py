@@ -43,7 +43,7 @@ from evidence.storage import (
     remove,
     remove_prefix,
 )
-from evidence.streaming import PartWriter
+from evidence.streaming import PartWriter, buffer_pool
 from evidence.uploads_lease import LEASE, lease_until, renewed
 from kit.auth import Principal
 from kit.clock import now
@@ -194,7 +194,8 @@ async def _append(db: Db, s3: Minio, settings: EvidenceSettings, upload: dict[st
         await repo.record_multipart(db, upload["_id"], holder, multipart.upload_id)
         return multipart
 
-    writer = PartWriter(start, settings.part_bytes, concurrency=settings.upload_concurrency,
+    writer = PartWriter(start, buffer_pool(settings.part_bytes, settings.upload_memory_bytes),
+                        concurrency=settings.upload_concurrency,
                         first_number=len(upload["parts"]) + 1, prefix=prefix,
                         head=bytes(upload["head"]), hash_all=False)
     received = 0

@@ -24,6 +24,8 @@ class IdentitySettings(KitSettings):
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=19_456, ge=8_192, description="OWASP's argon2id profile: 19 MiB, t=2")
     argon2_parallelism: int = Field(default=1, ge=1)
+    password_hash_threads: int = Field(
+        default=2, ge=1, le=32, description="Password hashes computed at once (each takes argon2_memory_kib)")
     key_publish_ahead_s: float = Field(default=10.0, ge=0, description="A new signing key is published this long "
                                        "before it signs, so verifiers know it first")
     operator_email: str | None = Field(default=None, description="The platform operator account, made at first start")
