@@ -28,7 +28,7 @@ down: install  ## stop a stack left running in the background
 
 # Playwright's sync API keeps an event loop running in the main thread for its whole session, which the
 # async tests cannot share: the browser tests run in a pytest of their own.
-test: install lint typecheck browser  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
+test: install lint typecheck browser crd-validators  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
 	$(PY) -m pytest -q -p no:playwright --ignore=tests/e2e/browser
 	$(PY) -m pytest -q tests/e2e/browser
 
@@ -83,3 +83,19 @@ bench-idle: install  ## the whole suite idle for 60 s: CPU of every api and work
 
 bench-load: install  ## 50 readers, 20 logins and 10 uploads of 50 MB at once through the gateway, with RSS growth
 	$(PY) bench/load.py
+
+# tests/deploy validates the Kubernetes custom resources (Gateway API, Traefik Middleware) against their CRDs'
+# schemas with validators from the npm registry, run by node (Debian's nodejs and npm, installed when missing).
+.PHONY: crd-validators
+crd-validators: tests/deploy/crd/node_modules/.installed  ## the CRD schema validators for tests/deploy (npm ci)
+
+tests/deploy/crd/node_modules/.installed: tests/deploy/crd/package.json tests/deploy/crd/package-lock.json
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		echo "tests/deploy needs node and npm: installing Debian's nodejs and npm"; \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; fi; \
+		if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+			echo "make crd-validators: could not install node and npm; install them, then run make test again" >&2; \
+			exit 1; fi; fi
+	npm ci --prefix tests/deploy/crd --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@

