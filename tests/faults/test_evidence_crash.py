@@ -20,7 +20,7 @@ from minio import Minio
 
 from kit.local.servers import free_port
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(300, func_only=True)  # the suite starting is bounded on its own
 
 MB = 1000 * 1000
 BLOCK = bytes(range(256)) * 4096  # 1 MiB

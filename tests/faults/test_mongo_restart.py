@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(240, func_only=True)  # the suite starting is bounded on its own
 
 DOWN_S = 15.0
 RUN_AFTER_S = 15.0  # commands keep coming this long after the server is back

@@ -11,14 +11,14 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = pytest.mark.timeout(480, func_only=True)  # the suite starting is bounded on its own
 
 BURST = 500
 KILL_AFTER = 100  # outbox rows of the burst marked sent before the relay is killed
 # The default batch (500 rows) goes out and is marked sent within ~0.1 s, faster than a kill can be aimed; in
 # batches of 5 the kill lands between "published" and "marked sent" of some batch, the window that matters.
 BATCH = "5"
-DELIVERY_DEADLINE_S = 240.0
+DELIVERY_DEADLINE_S = 360.0  # 500 events through one Mongo-wire process on a shared, loaded machine
 
 
 def kill_mid_relay(suite: Any) -> tuple[int, int]:
