@@ -193,7 +193,7 @@ async def library_target(db: Db, school_id: str, roles: list[str], replaces: str
 
 
 async def resumable_target(db: Db, principal: Principal, school_id: str, meta: dict[str, str]) -> Target:
-    """What a resumable upload is for, from its metadata (attempt_id, assignment_id, bank_assignment_id or roles)."""
+    """What a resumable upload is for, from its metadata: attempt_id, assignment_id, bank_assignment_id, roles, kind."""
     roles = principal.roles_in(school_id)
     if "attempt_id" in meta and Role.STUDENT in roles:
         return await evidence_target(db, principal, school_id, meta["attempt_id"], meta.get("replaces"))
@@ -204,9 +204,13 @@ async def resumable_target(db: Db, principal: Principal, school_id: str, meta: d
     if "roles" in meta and Role.SCHOOL_ADMIN in roles:
         wanted = [r.strip() for r in meta["roles"].split(",") if r.strip()]
         return await library_target(db, school_id, wanted, meta.get("replaces"))
+    if meta.get("kind") == "message_attachment" and roles & {Role.STUDENT, Role.SCHOOL_SUPERVISOR}:
+        return message_attachment_target(school_id)
     raise Problem(403, "forbidden", detail=Text(
-        "Geef een attempt_id, assignment_id, bank_assignment_id of rollen op waarvoor deze rol mag uploaden.",
-        "Name attempt_id, assignment_id, bank_assignment_id or roles that your role may upload to."))
+        "Geef een attempt_id, assignment_id, bank_assignment_id, rollen of kind=message_attachment op waarvoor "
+        "deze rol mag uploaden.",
+        "Name attempt_id, assignment_id, bank_assignment_id, roles or kind=message_attachment that your role may "
+        "upload to."))
 
 
 # --- storing ---------------------------------------------------------------------------------------------
