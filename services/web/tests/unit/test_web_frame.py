@@ -173,3 +173,19 @@ def test_a_refused_refresh_sends_the_person_to_sign_in_again() -> None:
     page = client.get("/library")
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/library&expired=1"
     client.__exit__(None, None, None)
+
+
+def test_the_import_progress_counts_every_outcome_of_the_checked_rows() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from web.routes.imports import progress_of, stalled
+
+    job = {"status": "committing", "preview": {"valid": 1400, "invalid": 100, "create": 1400},
+           "result": {"created": 480, "updated": 0, "unchanged": 0, "invalid": 20},
+           "lease_until": (datetime.now(UTC) + timedelta(minutes=2)).isoformat()}
+    assert progress_of(job) == (500, 1500)
+    assert not stalled(job)
+    assert stalled({**job, "lease_until": None})  # the commit was given up: the page offers to continue
+    assert stalled({**job, "lease_until": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()})
+    assert not stalled({**job, "status": "committed", "lease_until": None})
+    assert progress_of({"status": "previewed", "preview": {"valid": 3, "invalid": 1}}) == (0, 4)
