@@ -189,3 +189,24 @@ def test_the_import_progress_counts_every_outcome_of_the_checked_rows() -> None:
     assert stalled({**job, "lease_until": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()})
     assert not stalled({**job, "status": "committed", "lease_until": None})
     assert progress_of({"status": "previewed", "preview": {"valid": 3, "invalid": 1}}) == (0, 4)
+
+
+def test_unknown_addresses_and_faults_answer_with_the_error_page_never_json() -> None:
+    app = create_app(WebSettings(environment="test"))
+
+    @app.get("/fault-for-the-test")
+    async def fault() -> None:
+        raise RuntimeError("secret detail of the fault")
+
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        missing = client.get("/bestaat-niet")
+        english = client.get("/bestaat-niet", cookies={"mbo_lang": "en"})
+        malformed = client.get("/login", params={"next": "x" * 3000})
+        broken = client.get("/fault-for-the-test")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Deze pagina bestaat niet</h1>" in missing.text and missing.headers["cache-control"] == "no-store"
+    assert "<h1>This page does not exist</h1>" in english.text
+    assert malformed.status_code == 422 and "<h1>Dit adres klopt niet</h1>" in malformed.text
+    assert broken.status_code == 500 and "<h1>Er ging iets mis</h1>" in broken.text
+    assert broken.headers["x-correlation-id"] in broken.text  # the code to give the helpdesk
+    assert "secret detail" not in broken.text and "Traceback" not in broken.text
