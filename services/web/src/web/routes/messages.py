@@ -45,6 +45,11 @@ def _attached(ids: list[str], names: list[str]) -> list[tuple[str, str]]:
     return list(zip(ids, [*names, *([""] * len(ids))][:len(ids)], strict=True))
 
 
+def _kept(exc: ApiError, ids: list[str], names: list[str]) -> list[tuple[str, str]]:
+    """The attachments to show again with a refused form: none when they were what was refused."""
+    return [] if "attachment_ids" in exc.field_errors() else _attached(ids, names)
+
+
 def _only_unknown_attachments(exc: ApiError) -> bool:
     """A refusal that names nothing but attachments (not yet known to notifications, or not the sender's)."""
     fields = [str(e.get("field") or "") for e in exc.errors]
@@ -61,7 +66,15 @@ async def _post(ctx: Ctx, body: dict[str, Any], idem: str) -> Any:
             if not body.get("attachment_ids") or not _only_unknown_attachments(exc):
                 raise
         await asyncio.sleep(wait)
-    return await ctx.call("notifications", "POST", f"/v1/schools/{ctx.school_id}/messages", idem=idem, json=body)
+    try:
+        return await ctx.call("notifications", "POST", f"/v1/schools/{ctx.school_id}/messages", idem=idem,
+                              json=body)
+    except ApiError as exc:
+        if not _only_unknown_attachments(exc):
+            raise
+        raise ApiError(422, errors=[{"field": "attachment_ids", "reason": say(
+            ctx, "Een bijlage kon niet worden meegestuurd. Voeg haar opnieuw toe en verstuur het bericht nog eens.",
+            "An attachment could not be sent. Add it again and send the message once more.")}]) from exc
 
 
 async def _compose(ctx: Ctx, *, status: int = 200, error: ApiError | None = None,
@@ -88,7 +101,7 @@ async def send(ctx: Ctx = Depends(in_school), recipient_ids: Many = [], subject:
                                  "attachment_ids": attachment_ids}, idempotency_key)
     except ApiError as exc:
         return await _compose(ctx, status=exc.status, error=exc, form=form,
-                              attached=_attached(attachment_ids, attachment_names))
+                              attached=_kept(exc, attachment_ids, attachment_names))
     return back(f"/messages/{sent.get('thread_id', '')}?sent=1" if sent.get("thread_id") else "/messages?sent=1")
 
 
@@ -120,5 +133,5 @@ async def reply(thread_id: str, ctx: Ctx = Depends(in_school), subject: Field = 
                           "attachment_ids": attachment_ids}, idempotency_key)
     except ApiError as exc:
         return await _thread(ctx, thread_id, status=exc.status, error=exc, form={"body": body},
-                             attached=_attached(attachment_ids, attachment_names))
+                             attached=_kept(exc, attachment_ids, attachment_names))
     return back(f"/messages/{thread_id}?sent=1")
