@@ -59,8 +59,12 @@ def test_a_student_sends_an_attachment_and_the_supervisor_downloads_it(
     expect(page.locator("ul.attachments li")).to_have_text("verslag stage week 3.pdf")
     page.locator("#f-body").fill("Hierbij mijn verslag.")
     page.get_by_role("button", name="Versturen").click()
-    expect(page.locator(".notice")).to_contain_text("verstuurd")
+    # (on a busy machine the page may wait a while for notifications to learn of the fresh attachment)
+    expect(page.locator(".notice")).to_contain_text("verstuurd", timeout=45_000)
     expect(page.get_by_role("link", name="verslag stage week 3.pdf")).to_be_visible()
+    # No token anywhere a page script could read it: nothing stored, the session cookie is HttpOnly.
+    assert page.evaluate("() => localStorage.length + sessionStorage.length") == 0
+    assert "mbo_session" not in page.evaluate("() => document.cookie")
     page.get_by_role("button", name="Uitloggen").click()
 
     sign_in(page, SUPERVISOR, school["password"])

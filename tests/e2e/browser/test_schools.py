@@ -20,7 +20,7 @@ WIM = "wim.wissel@demo-roc.example"
 SOUTH_ADMIN = "beheer@roc-zuid.example"
 
 
-def retried(call: Callable[[], dict[str, Any]], timeout_s: float = 30) -> dict[str, Any]:
+def retried(call: Callable[[], dict[str, Any]], timeout_s: float = 120) -> dict[str, Any]:
     """A call that needs another service's event first (e.g. enrollment learning of a new member)."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -41,13 +41,13 @@ def two_schools(suite: Stack, school: dict[str, Any]) -> dict[str, Any]:
     operator = seeder.login(secrets_["OPERATOR_EMAIL"], secrets_["OPERATOR_PASSWORD"])
     south = seeder.call("POST", "/identity/v1/schools", operator, json={
         "name": "ROC Zuid", "brin": "88ZZ", "admin_email": SOUTH_ADMIN, "admin_name": "Bert Beheer"})["school_id"]
-    seeder.accept(SOUTH_ADMIN)
+    seeder.accept(SOUTH_ADMIN, timeout_s=180)  # the e-mail passes identity, Kafka, notifications, SMTP
     south_admin = seeder.login(SOUTH_ADMIN, seeder.password)
     demo_admin = seeder.login("admin@demo-roc.example", seeder.password)
     north = school["school_id"]
     wim = seeder.call("POST", f"/identity/v1/schools/{north}/users", demo_admin, json={
         "email": WIM, "display_name": "Wim Wissel", "roles": ["workplace_trainer"], "send_invitation": True})
-    seeder.accept(WIM)
+    seeder.accept(WIM, timeout_s=180)
     seeder.call("POST", f"/identity/v1/schools/{south}/users", south_admin, json={
         "email": WIM, "display_name": "Wim Wissel", "roles": ["school_supervisor", "workplace_trainer"]})
     sara = seeder.call("POST", f"/enrollment/v1/schools/{south}/students", south_admin, json={

@@ -15,7 +15,7 @@ from web.routes.common import Field, Many, back, items, say
 
 router = APIRouter(prefix="/messages")
 # notifications learns of a just-uploaded attachment from evidence's event; a send waits this long for it
-ATTACHMENT_WAITS_S = (0.2, 0.3, 0.5, 1.0, 1.0, 2.0, 2.0, 3.0)
+ATTACHMENT_WAITS_S = (0.2, 0.3, 0.5, 1.0, 1.0, 2.0, 2.0, 3.0, 5.0, 5.0, 5.0, 5.0)  # ~30 s in all, for a busy worker
 
 
 def _messenger(ctx: Ctx) -> None:
