@@ -85,6 +85,14 @@ async def test_two_assessors_diverge_and_the_first_acknowledges_and_finalizes(sc
     admin = await http.put(url(school, p1, "/forms/me"), headers=school.h("admin"), json={"version": 1,
                                                                                           "scores": {}})
     assert admin.status_code == 403
+    sched = f"/v1/schools/{school.school_id}/schedules/{p1['id']}"
+    moved = await http.patch(sched, headers={**school.h("admin"), "If-Match": f'"{p1["version"]}"'},
+                             json={"location": "Elders"})
+    assert moved.status_code == 409 and "definitief" in moved.json()["detail"]
+    cancelled = await http.post(f"{sched}/cancel", headers=school.h("admin"))
+    assert cancelled.status_code == 409
+    dashboard = (await http.get(f"/v1/schools/{school.school_id}/dashboard", headers=school.h("assessor"))).json()
+    assert [p["part_id"] for p in dashboard["open_actions"]] == ["p2"]  # p1 is assessed
 
     # the last part finalizes the attempt: assessed_at, and the event evidence locks on
     assert (await save(school, p2, "assessor", 0, {"c2a": "pass", "c2b": 3})).status_code == 200

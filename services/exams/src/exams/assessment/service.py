@@ -209,6 +209,7 @@ async def finalize(db: Db, session: Session, *, outbox: Outbox, principal: Princ
         raise refuse(Text("Iemand anders heeft deze beoordeling intussen gewijzigd of definitief gemaakt: laad het "
                           "overzicht opnieuw.", "Someone else changed or finalized this assessment in the meantime: "
                           "reload the overview."), slug="stale_form")
+    await scheduling.mark_assessed(db, session, schedule_id=schedule_id, at=at)
     # Touching the attempt makes two parts finalized at once conflict, so exactly one sees it is the last.
     attempt_id = part.schedule["attempt_id"]
     await scheduling.set_attempt(db, session, attempt_id=attempt_id, fields={"assessment_changed_at": at})
