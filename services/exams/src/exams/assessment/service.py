@@ -16,10 +16,12 @@ from exams.projections import repository as people
 from exams.scheduling import repository as scheduling
 from kit.auth import Principal, Role
 from kit.clock import now
-from kit.errors import Problem, Text
+from kit.errors import TITLES, Problem, Text
 from kit.mongo import Db
 from kit.outbox import Outbox
 
+TITLES.update({"stale_form": ("Uw formulier is intussen opnieuw opgeslagen",
+                              "Your form was saved again in the meantime")})
 NOT_ON_SCHEDULE = Text("U bent geen examinator van dit onderdeel.", "You are not an assessor of this part.")
 
 
