@@ -53,6 +53,8 @@ async def test_two_assessors_diverge_and_the_first_acknowledges_and_finalizes(sc
     assert overview["incomplete"] == [] and overview["second_incomplete"] == ["c1b"]
     assert [(c["first"], c["second"]) for c in overview["criteria"]] == [("pass", "fail"), ("4", None)]
     assert overview["question"]["en"].startswith("Are you sure")
+    assert [(p["part_id"], p["state"], p["mine"]) for p in seen["parts"]] == [("p1", "open", True),
+                                                                             ("p2", "open", True)]
 
     unconfirmed = await http.post(url(school, p1, "/finalize"), headers=school.h("assessor"), json={})
     assert unconfirmed.status_code == 422 and unconfirmed.json()["errors"][0]["field"] == "confirm"
@@ -64,15 +66,23 @@ async def test_two_assessors_diverge_and_the_first_acknowledges_and_finalizes(sc
                                   json={"confirm": True, "divergence_note": "x"})
     assert not_allowed.status_code == 403 and "tweede examinator mag indienen" in not_allowed.json()["detail"]
 
+    # the second assessor saves after the overview was shown: confirming that overview is refused
+    assert (await save(school, p1, "assessor2", 1, {"c1a": "fail", "c1b": 3},
+                       {"c1a": "Geen handschoenen gedragen."})).status_code == 200
+    stale = await http.post(url(school, p1, "/finalize"), headers=school.h("assessor"),
+                            json={"confirm": True, "divergence_note": "x", "version": overview["version"]})
+    assert stale.status_code == 409 and stale.json()["current_version"] == overview["version"] + 1
+    overview = (await http.get(url(school, p1, "/finalize"), headers=school.h("assessor"))).json()
     done = await http.post(url(school, p1, "/finalize"), headers=school.h("assessor"),
-                           json={"confirm": True, "divergence_note": "Besproken; de handschoenen lagen klaar."})
+                           json={"confirm": True, "divergence_note": "Besproken; de handschoenen lagen klaar.",
+                                 "version": overview["version"]})
     assert done.status_code == 200, done.text
     final = done.json()["final"]
     assert done.json()["state"] == "final" and done.json()["attempt_assessed"] is False
     assert final["scores"] == {"c1a": "pass", "c1b": "4"} and final["finalized_role"] == "first"
     assert final["divergence_note"] == "Besproken; de handschoenen lagen klaar." and len(final["divergences"]) == 1
-    assert [e["type"] for e in await staged_events(world.db, "exams.part_assessment_finalized")] == [
-        "exams.part_assessment_finalized"]
+    [part_event] = await staged_events(world.db, "exams.part_assessment_finalized")
+    assert part_event["subject"] == p1["attempt_id"] and part_event["data"]["divergences"] == 1
     assert await staged_events(world.db, "exams.assessment_finalized") == []
 
     # nothing about a final assessment changes, for anyone

@@ -41,6 +41,8 @@ async def test_an_assessor_attaches_a_file_to_the_form_through_evidence(
     stranger = world.issuer.headers("usr_other_assessor", {sid: ["assessor"]})
     assert (await evidence.http.post(path, content=b"x", headers=stranger)).status_code == 403
     assert (await evidence.http.post(path, content=b"x", headers=school.h("supervisor"))).status_code == 403
+    elsewhere = world.issuer.headers(school.staff["assessor2"], {"sch_elsewhere": ["assessor"]})
+    assert (await evidence.http.post(path, content=b"x", headers=elsewhere)).status_code == 403
     unknown_part = path.replace("/parts/p1/", "/parts/p9/")
     assert (await evidence.http.post(unknown_part, content=b"x", headers=school.h("assessor"))).status_code == 404
     for _ in range(2):  # a replayed event lists the file once

@@ -44,6 +44,8 @@ class FinalizeIn(Strict):
 
     confirm: Literal[True] = Field(description="Must be true: I am sure I want to submit this assessment")
     divergence_note: Annotated[PlainText, StringConstraints(max_length=5000)] | None = None
+    version: int | None = Field(default=None, ge=0, description="The assessment version the overview showed; "
+                                                                "when the forms changed since: 409 stale_form")
 
 
 class CriterionOut(BaseModel):
@@ -106,6 +108,17 @@ class Accommodation(BaseModel):
     valid_until: datetime | None = None
 
 
+class SiblingPart(BaseModel):
+    """A scheduled part of the same attempt, to jump between parts."""
+
+    schedule_id: str
+    part_id: str
+    part_name: str
+    starts_at: datetime
+    state: Literal["open", "final"]
+    mine: bool = Field(description="The caller assesses this part")
+
+
 class AssessmentOut(BaseModel):
     """The assessment form of one scheduled part."""
 
@@ -134,6 +147,7 @@ class AssessmentOut(BaseModel):
     state: Literal["open", "final"]
     final: FinalOut | None
     version: int
+    parts: list[SiblingPart] = Field(description="The attempt's scheduled parts, to jump between them")
 
 
 class Missing(BaseModel):
@@ -217,7 +231,8 @@ async def finalize(request: Request, db: Database, outbox: Events, school_id: st
     """Publishes exams.part_assessment_finalized, and exams.assessment_finalized after the attempt's last part."""
     async def work(session: Session) -> Any:
         return await service.finalize(db, session, outbox=outbox, principal=principal, school_id=school_id,
-                                      schedule_id=schedule_id, divergence_note=body.divergence_note)
+                                      schedule_id=schedule_id, divergence_note=body.divergence_note,
+                                      seen_version=body.version)
 
     return await execute(request, work)
 

@@ -133,6 +133,9 @@ def _part(pdf: FPDF, part: Doc, spec: Doc, doc: Doc | None) -> None:
             note = ((form or {}).get("justifications") or {}).get(code)
             if note:
                 _line(pdf, f"Onderbouwing ({who}): {note}", size=9)
+    for who, form in (("eerste", first), ("tweede", second)):
+        if (form or {}).get("attachment_ids"):
+            _line(pdf, f"Bijlagen ({who} examinator): {', '.join(form['attachment_ids'])}", size=9)
     if final:
         if final["divergences"]:
             listed = "; ".join(f"{d['criterion']} ({d['first']} / {d['second']})" for d in final["divergences"])

@@ -93,6 +93,11 @@ async def _view(db: Db, part: Part, principal: Principal) -> Doc:
     student = await people.get_student(db, s["school_id"], s["student_id"]) or {}
     at = now()
     final = (part.doc or {}).get("final")
+    states = {d["_id"]: d["state"] for d in await repo.of_attempt(db, s["attempt_id"])}
+    siblings = [{"schedule_id": p["_id"], "part_id": p["part_id"], "part_name": p["part_name"],
+                 "starts_at": p["starts_at"], "state": states.get(p["_id"], models.OPEN),
+                 "mine": principal.subject in p.get("assessor_ids", [])}
+                for p in await scheduling.scheduled_parts(db, None, attempt_id=s["attempt_id"])]
     return {
         "schedule_id": s["_id"], "attempt_id": s["attempt_id"], "attempt_number": s["attempt_number"],
         "student_id": s["student_id"], "student_code": student.get("student_code"),
@@ -111,7 +116,7 @@ async def _view(db: Db, part: Part, principal: Principal) -> Doc:
         "forms": _forms(part),
         "accommodations": await accommodations(db, school_id=s["school_id"], student_id=s["student_id"], at=at),
         "state": (part.doc or {}).get("state", models.OPEN), "final": final,
-        "version": (part.doc or {}).get("version", 0),
+        "version": (part.doc or {}).get("version", 0), "parts": siblings,
     }
 
 
@@ -189,13 +194,20 @@ async def overview(db: Db, *, principal: Principal, school_id: str, schedule_id:
 
 
 async def finalize(db: Db, session: Session, *, outbox: Outbox, principal: Principal, school_id: str,
-                   schedule_id: str, divergence_note: str | None) -> Doc:
+                   schedule_id: str, divergence_note: str | None, seen_version: int | None = None) -> Doc:
     """Make the part's assessment final (confirmed by the caller); the last part finalizes the attempt."""
     part = await load(db, principal, school_id, schedule_id, write=True, session=session)
     at = now()
     _refuse_writes(part, at)
     if reason := models.finalize_refusal(part.schedule, part.role):
         raise forbidden(reason)
+    current = (part.doc or {}).get("version", 0)
+    if seen_version is not None and seen_version != current:
+        raise refuse(Text(f"U bevestigde het overzicht van versie {seen_version}, maar een examinator heeft intussen "
+                          f"opgeslagen (versie {current}): bekijk het overzicht opnieuw.",
+                          f"You confirmed the overview of version {seen_version}, but an assessor saved in the "
+                          f"meantime (version {current}): review the overview again."),
+                     slug="stale_form", current_version=current)
     mine = ((part.doc or {}).get("forms") or {}).get(principal.subject)
     by_role = models.forms_by_role(part.doc)
     found = models.divergences(part.criteria, by_role.get(models.FIRST, ("", None))[1],
