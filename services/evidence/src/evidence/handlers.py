@@ -16,7 +16,13 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts import Envelope, Event
 from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1
 from contracts.evidence import EvidenceLockedV1
-from contracts.exams import AssessmentFinalizedV1, AssignmentPreparedV1, BankAssignmentSavedV1, ExamPartScheduledV1
+from contracts.exams import (
+    AssessmentFinalizedV1,
+    AssignmentPreparedV1,
+    BankAssignmentSavedV1,
+    ExamPartScheduledV1,
+    PartAssessmentFinalizedV1,
+)
 from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
 from contracts.notifications import MessageSentV1
 from evidence import repository as repo
@@ -42,6 +48,7 @@ def build_handlers(settings: EvidenceSettings,
         h = Handlers(db, bucket, settings)
         table: dict[type[Event], Callable[[Envelope, Any, Session], Awaitable[None]]] = {
             ExamPartScheduledV1: h.part_scheduled, AssessmentFinalizedV1: h.assessment_finalized,
+            PartAssessmentFinalizedV1: h.part_assessment_finalized,
             AssignmentPreparedV1: h.assignment_prepared, BankAssignmentSavedV1: h.bank_assignment_saved,
             PersonLinkedV1: h.person_linked, PersonUnlinkedV1: h.person_unlinked,
             MembershipGrantedV1: h.membership_granted, MembershipRevokedV1: h.membership_revoked,
@@ -66,6 +73,11 @@ class Handlers:
     async def part_scheduled(self, env: Envelope, data: ExamPartScheduledV1, session: Session) -> None:
         """The attempt is in execution: its student may add evidence, its assessors may read it."""
         await repo.attempt_scheduled(self.db, data, session)
+
+    async def part_assessment_finalized(self, env: Envelope, data: PartAssessmentFinalizedV1,
+                                        session: Session) -> None:
+        """A part's assessment is final: its assessors may attach no more files to it."""
+        await repo.part_finalized(self.db, data.attempt_id, data.part_id, session)
 
     async def assessment_finalized(self, env: Envelope, data: AssessmentFinalizedV1, session: Session) -> None:
         """Lock the attempt's evidence for good (S3 object lock where the bucket supports it)."""

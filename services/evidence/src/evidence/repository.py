@@ -89,6 +89,11 @@ async def flag_late_files(db: Db, attempt_id: str, finalized_at: datetime, sessi
     return late
 
 
+async def part_finalized(db: Db, attempt_id: str, part_id: str, session: Session) -> None:
+    """A part's assessment was finalized in exams."""
+    await db.attempts.update_one({"_id": attempt_id}, {"$addToSet": {"final_part_ids": part_id}}, session=session)
+
+
 async def touch_attempt(db: Db, attempt_id: str, session: Session) -> None:
     """Count a registration on the attempt (a write, so it conflicts with a concurrent finalization)."""
     await db.attempts.update_one({"_id": attempt_id}, {"$inc": {"registrations": 1}}, session=session)

@@ -189,6 +189,10 @@ async def assessment_attachment_target(db: Db, principal: Principal, school_id: 
             "Only the assessors of this exam attempt may attach a file to its assessment."))
     if refusal := evidence_change_refusal(attempt):
         raise Problem(409, "conflict", detail=refusal)
+    if part_id in attempt.get("final_part_ids", []):
+        raise Problem(409, "conflict", detail=Text(
+            "De beoordeling van dit onderdeel is definitief: er kan geen bestand meer bij.",
+            "The assessment of this part is final: no file can be added to it."))
     return Target("assessment_attachment", school_id, student_id=attempt["student_id"], attempt_id=attempt_id,
                   part_id=part_id)
 

@@ -61,6 +61,13 @@ async def test_an_assessor_attaches_a_file_to_the_form_through_evidence(
     assert (await save(school, p1, "assessor2", 0, {"c1a": "pass"})).status_code == 409
     kept = await save(school, p1, "assessor2", form["forms"]["second"]["version"], {"c1a": "pass"})
     assert kept.status_code == 200 and kept.json()["forms"]["second"]["attachment_ids"] == [file_id]
+    # once the part is final, evidence takes no more files for it
+    assert (await save(school, p1, "assessor", 0, {"c1a": "pass", "c1b": 3})).status_code == 200
+    done = await http.post(url(school, p1, "/finalize"), headers=school.h("assessor"), json={"confirm": True})
+    assert done.status_code == 200, done.text
+    await relay(world.db, "exams.part_assessment_finalized", evidence.runner)
+    closed = await evidence.http.post(path, content=b"te laat", headers=school.h("assessor"))
+    assert closed.status_code == 409 and "definitief" in closed.json()["detail"]
 
 
 async def test_no_upload_counts_that_completed_after_the_finalization(

@@ -130,3 +130,30 @@ def test_who_may_download_the_pdf() -> None:
     assert refused(_principal("u_st2", Role.STUDENT), adopted=True)
     assert refused(_principal("u_tr", Role.WORKPLACE_TRAINER), adopted=True)
     assert refused(Principal(subject="u_a1", kind="user", schools={"elsewhere": frozenset({Role.ASSESSOR})}))
+
+
+def test_the_pdf_renders_any_name_and_lists_scores_and_signatures() -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    at = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    final = models.final_record({"scores": {"a": "fail"}, "justifications": {"a": "Geen handschoenen — gevaarlijk."}},
+                                by="usr_1", role="first", at=at, found=[], note=None)
+    content = pdf.render(
+        attempt={"number": 2, "assessed_at": at}, student={"first_name": "Zoë", "last_name": "Łukasz 李",
+                                                            "student_code": "100001"},
+        assignment={"exam_name": "Proeve", "title": "Zorgplan", "approvals": [
+            {"user_id": "usr_st", "role": "student", "at": at, "content_hash": "ab" * 32}], "adopted_at": at,
+            "adopted_by": None},
+        exam={"version": 1, "parts": [{"code": "p1", "criteria": [{"code": "a", "text": "Werkt veilig",
+                                                                    "work_process": "W1"}]}]},
+        parts=[{"_id": "sch_1", "part_id": "p1", "part_name": "Observatie", "starts_at": at,
+                "first_assessor_id": "usr_1", "second_assessor_id": None}],
+        assessments={"sch_1": {"forms": {"usr_1": {"role": "first", **final}}, "final": final}}, result=None)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
+    assert "Zoë ?ukasz ?" in text and "poging 2" in text
+    assert "eerste: onvoldoende" in text and "Geen handschoenen - gevaarlijk." in text
+    assert "Opdracht goedgekeurd door usr_st (student)" in text and "bankopdracht, vooraf vastgesteld" in text
+    assert "Onderdeel p1 definitief gemaakt door usr_1 (eerste examinator)" in text
+    assert "Uitslag vastgesteld" not in text
