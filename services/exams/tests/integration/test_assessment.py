@@ -270,3 +270,15 @@ async def test_the_student_downloads_the_pdf_only_after_the_result_is_adopted(sc
     assert "Uitslag vastgesteld door " + school.staff["board"] in text
     other = school.students[1]
     assert (await http.get(path, headers=other.headers)).status_code == 403
+
+
+async def test_both_assessors_saving_their_first_draft_at_once_both_keep_it(school: School) -> None:
+    import asyncio
+
+    p1, _ = await started(school)
+    first, second = await asyncio.gather(save(school, p1, "assessor", 0, {"c1a": "pass"}),
+                                         save(school, p1, "assessor2", 0, {"c1b": 3}))
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    form = (await school.world.http.get(url(school, p1), headers=school.h("board"))).json()
+    assert form["forms"]["first"]["scores"] == {"c1a": "pass"} and form["forms"]["second"]["scores"] == {"c1b": "3"}
+    assert form["my_role"] is None and form["may_save"] is False

@@ -28,8 +28,10 @@ async def of_attempt(db: Db, attempt_id: str, session: Session | None = None) ->
 
 
 async def create(db: Db, session: Session, doc: Doc) -> None:
-    """Store a part's first assessment document (no form yet)."""
-    await db.assessments.insert_one(doc, session=session)
+    """Store a part's first assessment document (no form yet) unless it exists; two assessors saving their first
+    draft at once conflict (and one retries) instead of failing on a duplicate id."""
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    await db.assessments.update_one({"_id": doc["_id"]}, {"$setOnInsert": fields}, upsert=True, session=session)
 
 
 async def save_form(db: Db, session: Session, *, schedule_id: str, user_id: str, expected: int,
