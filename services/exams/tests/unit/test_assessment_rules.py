@@ -157,3 +157,11 @@ def test_the_pdf_renders_any_name_and_lists_scores_and_signatures() -> None:
     assert "Opdracht goedgekeurd door usr_st (student)" in text and "bankopdracht, vooraf vastgesteld" in text
     assert "Onderdeel p1 definitief gemaakt door usr_1 (eerste examinator)" in text
     assert "Uitslag vastgesteld" not in text
+
+
+def test_a_replaced_assessors_form_is_kept_but_no_longer_counts() -> None:
+    doc = {"forms": {"u_old": {"role": "first", "scores": {"a": "fail"}},
+                     "u_new": {"role": "second", "scores": {"a": "pass"}}}}
+    # the school admin made the former second assessor the first, and someone else second
+    schedule = {"first_assessor_id": "u_new", "second_assessor_id": "u_other"}
+    assert models.forms_by_role(doc, schedule) == {"first": ("u_new", {"role": "first", "scores": {"a": "pass"}})}

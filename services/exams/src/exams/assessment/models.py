@@ -95,9 +95,16 @@ def role_on(schedule: Doc, user_id: str) -> str | None:
     return None
 
 
-def forms_by_role(doc: Doc | None) -> dict[str, tuple[str, Doc]]:
-    """The saved forms keyed by role: {"first": (user id, form), ...}."""
-    return {form["role"]: (uid, form) for uid, form in ((doc or {}).get("forms") or {}).items()}
+def forms_by_role(doc: Doc | None, schedule: Doc) -> dict[str, tuple[str, Doc]]:
+    """The current assessors' saved forms keyed by role: {"first": (user id, form), ...}. A replaced assessor's
+    form stays stored but no longer counts."""
+    forms = (doc or {}).get("forms") or {}
+    found = {}
+    for role in (FIRST, SECOND):
+        uid = schedule.get(f"{role}_assessor_id")
+        if uid and uid in forms:
+            found[role] = (uid, {**forms[uid], "role": role})
+    return found
 
 
 def save_refusal(schedule: Doc, attempt: Doc | None, doc: Doc | None, at: datetime) -> Text | None:

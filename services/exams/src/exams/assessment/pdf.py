@@ -114,7 +114,7 @@ def _part(pdf: FPDF, part: Doc, spec: Doc, doc: Doc | None) -> None:
     _line(pdf, f"Onderdeel {part['part_id']}: {part['part_name']}", bold=True, size=13)
     _line(pdf, f"Gepland {part['starts_at']}; eerste examinator {part['first_assessor_id']}, tweede examinator "
                f"{part.get('second_assessor_id') or '-'}")
-    by_role = models.forms_by_role(doc)
+    by_role = models.forms_by_role(doc, part)
     first = by_role.get(models.FIRST, ("", {}))[1]
     second = by_role.get(models.SECOND, ("", {}))[1]
     final = (doc or {}).get("final")

@@ -65,7 +65,7 @@ def _form_out(uid: str, form: Doc) -> Doc:
 
 
 def _forms(part: Part) -> Doc:
-    by_role = models.forms_by_role(part.doc)
+    by_role = models.forms_by_role(part.doc, part.schedule)
     return {role: _form_out(*by_role[role]) if role in by_role else None for role in (models.FIRST, models.SECOND)}
 
 
@@ -166,7 +166,7 @@ async def save(db: Db, session: Session, *, principal: Principal, school_id: str
 
 
 def _overview(part: Part) -> Doc:
-    by_role = models.forms_by_role(part.doc)
+    by_role = models.forms_by_role(part.doc, part.schedule)
     first = by_role.get(models.FIRST, ("", None))[1]
     second = by_role.get(models.SECOND, ("", None))[1]
     mine = ((part.doc or {}).get("forms") or {}).get(part.schedule[f"{part.role}_assessor_id"]) \
@@ -209,7 +209,7 @@ async def finalize(db: Db, session: Session, *, outbox: Outbox, principal: Princ
                           f"meantime (version {current}): review the overview again."),
                      slug="stale_form", current_version=current)
     mine = ((part.doc or {}).get("forms") or {}).get(principal.subject)
-    by_role = models.forms_by_role(part.doc)
+    by_role = models.forms_by_role(part.doc, part.schedule)
     found = models.divergences(part.criteria, by_role.get(models.FIRST, ("", None))[1],
                                by_role.get(models.SECOND, ("", None))[1])
     if errors := models.finalize_problems(part.criteria, mine, found, divergence_note):
