@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -33,11 +31,10 @@ from contracts.identity import MembershipGrantedV1
 from kit.auth import Role
 from kit.kafka import ensure_topics
 from kit.local import servers
-from kit.local.servers import Running, Server
 from kit.local.stack import Stack
 from kit.mongo import create_client
 from kit.settings import KitSettings
-from kit.testing.fixtures import start
+from kit.testing.bench import throwaway
 from kit.testing.kafka import produce
 from kit.testing.tokens import TestIssuer
 
@@ -149,28 +146,16 @@ def leftovers(s3: Minio, prefix: str) -> tuple[list[str], int]:
 
 def main() -> None:
     """Run the bench and print its figures."""
-    with tempfile.TemporaryDirectory(prefix="bench-evidence-") as tmp:
-        data = Path(tmp)
-        stack = Stack.throwaway(data)
-        issuer = TestIssuer(data)
-        running: list[Running] = []
-        try:
-            for server in stack.infrastructure():
-                if server.name != "smtp":
-                    running.append(start(server, data / "logs"))
-            env = {**stack.service_env("evidence"), "AUTH_JWKS_URL": str(issuer.jwks_path),
-                   "OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING", **EXTRA}
-            port = stack.ports["evidence"]
-            api = Server("evidence-api", [sys.executable, "-m", "uvicorn", "--factory", "evidence.app:create_app",
-                                          "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], port,
-                         env=env)
-            worker = Server("evidence-worker", [sys.executable, "-m", "evidence.worker"], 0, env=env)
-            api_proc = start(api, data / "logs")
-            running += [api_proc, start(worker, data / "logs"), start(stack.gateway(), data / "logs")]
-            asyncio.run(run(stack, issuer, api_proc.proc.pid))
-        finally:
-            for proc in reversed(running):
-                proc.stop()
+    with throwaway("bench-evidence-") as bench:
+        stack, issuer = bench.stack, TestIssuer(bench.data)
+        for server in stack.infrastructure():
+            if server.name != "smtp":
+                bench.start(server)
+        env = {"AUTH_JWKS_URL": str(issuer.jwks_path), "OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING", **EXTRA}
+        api = bench.start(stack.api("evidence", env))
+        bench.start(stack.worker("evidence", env))
+        bench.start(stack.gateway())
+        asyncio.run(run(stack, issuer, api.proc.pid))
 
 
 async def run(stack: Stack, issuer: TestIssuer, api_pid: int) -> None:

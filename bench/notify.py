@@ -1,11 +1,12 @@
 """Notification latency: an exam part scheduled -> the e-mails accepted by the SMTP sink.
 
-Exams' scheduling API does not exist yet, so this measures from the published ExamPartScheduledV1 event
-(the moment exams' relay would publish it) instead of from the API call. It runs the notifications worker
-as a real process on throwaway stand-in servers (Mongo, Kafka, the SMTP sink), makes the recipients known
-through identity's events first, then publishes EVENTS scheduling events at a steady pace; each one mails
-the student and the first assessor. A received e-mail is matched to its event by its X-Notification-Id
-header (the delivery id, "<event id>:<user id>"); its acceptance time is the sink's file time.
+This measures notifications' own share: from the published ExamPartScheduledV1 event (the moment exams'
+relay publishes it), not from the scheduling API call (bench-events measures API -> relay -> consumer).
+It runs the notifications worker as a real process on throwaway stand-in servers (Mongo, Kafka, the SMTP
+sink), makes the recipients known through identity's events first, then publishes EVENTS scheduling events
+at a steady pace; each one mails the student and the first assessor. A received e-mail is matched to its
+event by its X-Notification-Id header (the delivery id, "<event id>:<user id>"); its acceptance time is the
+sink's file time.
 Last line: notify_p95_ms=<x>
 """
 
@@ -163,7 +164,7 @@ async def main() -> None:
     p50, p95, p99 = percentiles(latencies)
     print(f"{datetime.now():%Y-%m-%d %H:%M} notify over {EVENTS} ExamPartScheduledV1 events "
           f"({1 / INTERVAL_S:.0f}/s, {len(latencies)} e-mails to student + assessor), {sys.platform}")
-    print("measured from the published event (exams' scheduling API does not exist yet) "
+    print("measured from the published event (notifications' share; bench-events measures API -> consumer) "
           "to the SMTP sink accepting the e-mail, through the notifications worker as a real process")
     print(f"p50={p50:.1f} ms p95={p95:.1f} ms p99={p99:.1f} ms max={max(latencies):.1f} ms")
     print(f"notify_p95_ms={p95:.1f}")

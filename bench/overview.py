@@ -16,11 +16,8 @@ import asyncio
 import json
 import os
 import random
-import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,12 +25,10 @@ import httpx
 from exams.projections.roster import lines_for
 from exams.readmodel import pack
 from kit.auth import Role
-from kit.local.servers import Running, Server
 from kit.local.stack import Stack
 from kit.mongo import create_client
 from kit.settings import KitSettings
-from kit.testing.bench import percentiles
-from kit.testing.fixtures import start
+from kit.testing.bench import percentiles, throwaway
 from kit.testing.tokens import TestIssuer
 
 STUDENTS = int(os.environ.get("BENCH_OVERVIEW_STUDENTS", "1000"))
@@ -196,25 +191,15 @@ async def measure(stack: Stack, issuer: TestIssuer) -> None:
 
 def main() -> None:
     """Run the bench and print its figures."""
-    with tempfile.TemporaryDirectory(prefix="bench-overview-") as tmp:
-        data = Path(tmp)
-        stack = Stack.throwaway(data)
-        issuer = TestIssuer(data)
-        running: list[Running] = []
-        try:
-            for server in stack.infrastructure():
-                if server.name in ("mongo", "kafka"):
-                    running.append(start(server, data / "logs"))
-            env = {**stack.service_env("exams"), "AUTH_JWKS_URL": str(issuer.jwks_path),
-                   "OTEL_TRACES_EXPORTER": "none", "LOG_LEVEL": "WARNING"}
-            port = stack.ports["exams"]
-            api = Server("exams-api", [sys.executable, "-m", "uvicorn", "--factory", "exams.app:create_app",
-                                       "--host", "127.0.0.1", "--port", str(port), "--no-access-log"], port, env=env)
-            running += [start(api, data / "logs"), start(stack.gateway(), data / "logs")]
-            asyncio.run(measure(stack, issuer))
-        finally:
-            for proc in reversed(running):
-                proc.stop()
+    with throwaway("bench-overview-") as bench:
+        stack, issuer = bench.stack, TestIssuer(bench.data)
+        for server in stack.infrastructure():
+            if server.name in ("mongo", "kafka"):
+                bench.start(server)
+        bench.start(stack.api("exams", {"AUTH_JWKS_URL": str(issuer.jwks_path), "OTEL_TRACES_EXPORTER": "none",
+                                        "LOG_LEVEL": "WARNING"}))
+        bench.start(stack.gateway())
+        asyncio.run(measure(stack, issuer))
 
 
 if __name__ == "__main__":

@@ -6,19 +6,15 @@ is stopped when the block ends, also on Ctrl-C or SIGTERM.
 
 from __future__ import annotations
 
-import signal
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
-from types import FrameType
 
 import psutil
 
 from kit.local.servers import SERVICES, Running
 from kit.local.stack import Stack
-from kit.testing.fixtures import start
+from kit.testing.bench import throwaway
 from kit.testing.readiness import wait_ready
 
 
@@ -35,23 +31,10 @@ class RunningSuite:
                 if name.endswith(("-api", "-worker"))}
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 @contextmanager
 def running_suite(prefix: str) -> Iterator[RunningSuite]:
     """Start the suite, wait until every service is ready through the gateway; stop everything afterwards."""
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        stack = Stack.throwaway(Path(tmp))
-        processes: dict[str, Running] = {}
-        try:
-            for server in stack.all():
-                processes[server.name] = start(server, Path(tmp) / "logs")
-            wait_ready(stack.gateway_url, SERVICES)
-            yield RunningSuite(stack, processes)
-        finally:
-            for running in reversed(processes.values()):
-                running.stop()
-            signal.signal(signal.SIGTERM, previous)
+    with throwaway(prefix) as bench:
+        processes = {server.name: bench.start(server) for server in bench.stack.all()}
+        wait_ready(bench.stack.gateway_url, SERVICES)
+        yield RunningSuite(bench.stack, processes)

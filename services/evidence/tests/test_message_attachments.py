@@ -13,6 +13,7 @@ from evidence.settings import EvidenceSettings
 from kit.auth import Role
 
 from .conftest import World
+from .test_tus import TUS, metadata, patch
 from .test_upload import chunks
 
 
@@ -75,3 +76,39 @@ async def test_message_attachments_take_files_up_to_the_evidence_limit(
     assert uploaded.json()["sha256"] == hashlib.sha256(five_mb).hexdigest()
     over = await client.post(path, content=chunks(bytes(settings.max_file_bytes + 1)), headers=student.headers)
     assert over.status_code == 413 and over.json()["max_bytes"] == settings.max_file_bytes
+
+
+async def test_a_resumable_upload_becomes_a_message_attachment_the_recipient_reads(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """tus with kind=message_attachment (the messages page's upload control); only students and supervisors."""
+    student = await world.student()
+    supervisor_id = uuid.uuid4().hex
+    supervisor = world.headers([Role.SCHOOL_SUPERVISOR], supervisor_id)
+    base = f"/v1/schools/{world.school}"
+    body = b"%PDF-1.4 verslag " + os.urandom(100_000)
+    meta = metadata(filename="verslag.pdf", kind="message_attachment")
+    for roles in ([Role.ASSESSOR], [Role.SCHOOL_ADMIN], [Role.EXAM_BOARD]):
+        refused = await client.post(f"{base}/uploads", headers={
+            **world.headers(roles), **TUS, "Upload-Length": str(len(body)), "Upload-Metadata": meta})
+        assert refused.status_code == 403, roles
+    elsewhere = await client.post(f"{base}/uploads", headers={
+        **world.headers([Role.STUDENT], school="elsewhere"), **TUS, "Upload-Length": "5", "Upload-Metadata": meta})
+    assert elsewhere.status_code == 403
+    created = await client.post(f"{base}/uploads", headers={
+        **student.headers, **TUS, "Upload-Length": str(len(body)), "Upload-Metadata": meta})
+    assert created.status_code == 201, created.text
+    location = created.headers["location"]
+    first = await patch(client, location, student, 0, body[:40_000])
+    assert first.status_code == 204 and first.headers["upload-offset"] == "40000"
+    last = await patch(client, location, student, 40_000, body[40_000:])
+    assert last.status_code == 204, last.text
+    file_id = last.headers["x-file-id"]
+    described = (await client.get(f"{base}/files/{file_id}", headers=student.headers)).json()
+    assert described["kind"] == "message_attachment" and described["filename"] == "verslag.pdf"
+    content = f"{base}/files/{file_id}/content"
+    assert (await client.get(content, headers=supervisor)).status_code == 404  # not sent yet
+    await world.feed(MessageSentV1(message_id="m3", school_id=world.school, sender_id=student.user_id,
+                                   recipient_ids=[supervisor_id], attachment_ids=[file_id]))
+    read = await client.get(content, headers=supervisor)
+    assert read.status_code == 200 and read.content == body

@@ -134,3 +134,28 @@ async def test_malformed_and_unusable_events_go_to_the_dead_letter_topic(world: 
     assert bad.status == "dead_lettered" and "student_id" in (bad.reason or "")
     garbage = await world.feed(finalized(world, "a", "s"), raw=b"{not json")
     assert garbage.status == "dead_lettered"
+
+
+async def test_a_file_completed_after_finalization_is_flagged_and_never_counts(
+        client: httpx.AsyncClient, world: World, mongo_client: Client, settings: EvidenceSettings) -> None:
+    student = await world.student()
+    attempt = await world.attempt(student)
+    before = (await upload(client, world, attempt, student.headers)).json()["id"]
+    event = finalized(world, attempt, student.student_id)  # exams finalized now; evidence learns of it later
+    slipped = await upload(client, world, attempt, student.headers)
+    assert slipped.status_code == 201  # evidence could not know yet
+    assert (await world.feed(event, subject=attempt)).status == "handled"
+    base = f"/v1/schools/{world.school}"
+    listed = {f["id"]: f for f in (await client.get(f"{base}/attempts/{attempt}/evidence",
+                                                    headers=student.headers)).json()}
+    assert listed[before]["status"] == "active" and listed[before]["flag"] is None
+    late = listed[slipped.json()["id"]]
+    assert (late["status"], late["flag"]) == ("late", "completed_after_finalization")
+    own = await client.get(f"{base}/files/{late['id']}", headers={**student.headers})
+    assert own.status_code == 200 and own.json()["finalized_at"] is not None
+    locked = await mongo_client[settings.database].outbox.find_one({"type": "evidence.evidence_locked"})
+    assert before in locked["payload"] and late["id"] not in locked["payload"]
+    trail = await client.get(f"{base}/files/{late['id']}/audit", headers=world.headers([Role.SCHOOL_ADMIN]))
+    assert [t["action"] for t in trail.json()] == ["uploaded", "flagged_late"]
+    refused = await upload(client, world, attempt, {**student.headers, "Accept-Language": "en"})
+    assert refused.status_code == 409 and "does not count" in refused.json()["detail"]

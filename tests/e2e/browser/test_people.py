@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,18 +121,29 @@ def test_the_operator_creates_a_school_and_its_first_admin(page: Page, school: d
     expect(page.locator("tbody")).to_contain_text("ROC Noord")
 
 
-def test_english_sticks_across_pages_and_sign_out(page: Page, school: dict[str, Any]) -> None:
+def test_english_sticks_across_pages_and_sign_out(page: Page, school: dict[str, Any], tmp_path: Path) -> None:
     page.goto("/login")
     expect(page.locator("h1")).to_have_text("Inloggen")
     page.get_by_role("button", name="English").click()
     expect(page.locator("h1")).to_have_text("Sign in")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     audit(page, "login-en")
+    page.locator("#f-email").fill("admin@demo-roc.example")
+    page.locator("#f-password").fill("not-the-password")
+    page.locator("form[action='/login'] button[type=submit]").click()
+    expect(page.locator("#error-summary")).to_have_text("This e-mail address and password do not match.")
+    expect(page.locator("#f-email")).to_have_value("admin@demo-roc.example")
     sign_in(page, "admin@demo-roc.example", school["password"])
     expect(page.locator("h1")).to_contain_text("Welcome")
     nav(page, "Students")
     expect(page.locator("caption")).to_contain_text("Students found")
     audit(page, "students-en")
+    page.goto("/imports")
+    not_a_sheet = tmp_path / "students.xlsx"
+    not_a_sheet.write_bytes(b"%PDF-1.7 not a spreadsheet")
+    page.locator("#f-file").set_input_files(str(not_a_sheet))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#e-file")).to_contain_text("This is not a spreadsheet")
     page.get_by_role("button", name="Sign out").click()
     expect(page.locator(".notice")).to_have_text("You have signed out.")
     page.get_by_role("button", name="Nederlands").click()

@@ -8,7 +8,8 @@ from pydantic import Field
 from contracts.envelope import Event
 from contracts.registry import register
 
-FileKind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment"]
+FileKind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment",
+                   "assessment_attachment"]
 
 
 @register
@@ -26,6 +27,7 @@ class FileUploadedV1(Event):
     attempt_id: str | None = None
     assignment_id: str | None = None
     bank_assignment_id: str | None = Field(default=None, description="The bank entry of a bank_attachment")
+    part_id: str | None = Field(default=None, description="The attempt's part of an assessment_attachment")
     filename: str = Field(max_length=255)
     content_type: str
     size: int = Field(ge=0)

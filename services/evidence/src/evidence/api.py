@@ -8,14 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 from starlette.types import Scope
 
 from contracts.values import Line
 from evidence import repository as repo
 from evidence import service
-from evidence.deps import S3, Anyone, Auditor, BankEditor, Config, Messenger, PublicS3, Student, Supervisor
+from evidence.deps import S3, Anyone, Assessor, Auditor, BankEditor, Config, Messenger, PublicS3, Student, Supervisor
 from evidence.edge import Upload, receive
 from evidence.models import content_disposition
 from evidence.storage import presign, stream
@@ -30,7 +30,7 @@ from kit.outbox import Outbox
 router = APIRouter(prefix="/v1/schools/{school_id}", tags=["evidence"])
 
 _STREAMED = re.compile(
-    r"^/v1/schools/[^/]+/(attempts/[^/]+/evidence|assignments/[^/]+/attachments|bank/[^/]+/attachments"
+    r"^/v1/schools/[^/]+/(attempts/[^/]+/evidence|attempts/[^/]+/parts/[^/]+/assessment-attachments|assignments/[^/]+/attachments|bank/[^/]+/attachments"
     r"|message-attachments|library"
     r"|uploads/[^/]+)$"
 )
@@ -62,6 +62,11 @@ class FileOut(BaseModel):
     created_at: datetime
     withdrawn_at: datetime | None = None
     replaced_by: str | None = None
+    part_id: str | None = None
+    flag: str | None = Field(default=None, description="completed_after_finalization: the upload completed after "
+                                                       "the assessment was finalized; it never counts")
+    finalized_at: datetime | None = Field(default=None, description="For a flagged file: when the assessment was "
+                                                                     "finalized")
 
 
 class AuditEntryOut(BaseModel):
@@ -120,6 +125,17 @@ async def upload_evidence(principal: Student, upload: Upload, school_id: str, at
                           replaces: Replaces = None) -> FileOut:
     """Stream one evidence file into storage."""
     target = await service.evidence_target(db, principal, school_id, attempt_id, replaces)
+    return file_out(await receive(mongo, db, s3, settings, outbox, target=target, upload=upload, by=principal.subject))
+
+
+@router.post("/attempts/{attempt_id}/parts/{part_id}/assessment-attachments", status_code=201,
+             response_model=FileOut, description=UPLOAD_DOC, responses=UPLOAD_RESPONSES,
+             summary="Attach a file to the assessment of a part (its assessors, until the assessment is final)")
+async def upload_assessment_attachment(principal: Assessor, upload: Upload, school_id: str, attempt_id: str,
+                                       part_id: str, db: Database, mongo: Mongo, s3: S3, settings: Config,
+                                       outbox: ServiceOutbox) -> FileOut:
+    """evidence.file_uploaded names the attempt and part; exams lists the file on the uploader's form."""
+    target = await service.assessment_attachment_target(db, principal, school_id, attempt_id, part_id)
     return file_out(await receive(mongo, db, s3, settings, outbox, target=target, upload=upload, by=principal.subject))
 
 

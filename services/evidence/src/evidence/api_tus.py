@@ -25,7 +25,7 @@ def tus_version(tus_resumable: Annotated[str | None, Header(description="Must be
 
 Speaks = Annotated[None, Depends(tus_version)]
 # the filename is cleaned, not refused
-METADATA_TEXT = ("replaces", "attempt_id", "assignment_id", "bank_assignment_id", "roles")
+METADATA_TEXT = ("replaces", "attempt_id", "assignment_id", "bank_assignment_id", "roles", "kind")
 
 
 def creation_metadata(header: str) -> dict[str, str]:
@@ -57,9 +57,10 @@ async def tus_options(school_id: str, settings: Config) -> Response:
              summary="tus creation: start a resumable upload",
              description="Upload-Length (at most max_file_bytes) and Upload-Metadata with `filename` and one of "
                          "`attempt_id` (evidence, students), `assignment_id` (attachment, supervisors), "
-                         "`bank_assignment_id` (bank attachment, school admins and supervisors) or "
-                         "`roles` (comma-separated; library, school admins); `replaces` names the evidence item "
-                         "or manual the new file replaces.")
+                         "`bank_assignment_id` (bank attachment, school admins and supervisors), "
+                         "`roles` (comma-separated; library, school admins) or `kind` = `message_attachment` "
+                         "(a file to attach to a message, students and supervisors); `replaces` names the evidence "
+                         "item or manual the new file replaces.")
 async def tus_create(principal: Uploader, _: Speaks, request: Request, school_id: str, db: Database,
                      settings: Config) -> Response:
     """Register an upload and answer its Location."""

@@ -16,13 +16,20 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts import Envelope, Event
 from contracts.enrollment import PersonLinkedV1, PersonUnlinkedV1
 from contracts.evidence import EvidenceLockedV1
-from contracts.exams import AssessmentFinalizedV1, AssignmentPreparedV1, BankAssignmentSavedV1, ExamPartScheduledV1
+from contracts.exams import (
+    AssessmentFinalizedV1,
+    AssignmentPreparedV1,
+    BankAssignmentSavedV1,
+    ExamPartScheduledV1,
+    PartAssessmentFinalizedV1,
+)
 from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
 from contracts.notifications import MessageSentV1
 from evidence import repository as repo
-from evidence.models import LOCK_PERIOD
+from evidence.models import LATE, LOCK_PERIOD
 from evidence.settings import EvidenceSettings
 from evidence.storage import create_s3, lock_object
+from kit.clock import now
 from kit.consumer import Handler, Unprocessable
 from kit.mongo import Db
 from kit.outbox import Outbox
@@ -41,6 +48,7 @@ def build_handlers(settings: EvidenceSettings,
         h = Handlers(db, bucket, settings)
         table: dict[type[Event], Callable[[Envelope, Any, Session], Awaitable[None]]] = {
             ExamPartScheduledV1: h.part_scheduled, AssessmentFinalizedV1: h.assessment_finalized,
+            PartAssessmentFinalizedV1: h.part_assessment_finalized,
             AssignmentPreparedV1: h.assignment_prepared, BankAssignmentSavedV1: h.bank_assignment_saved,
             PersonLinkedV1: h.person_linked, PersonUnlinkedV1: h.person_unlinked,
             MembershipGrantedV1: h.membership_granted, MembershipRevokedV1: h.membership_revoked,
@@ -66,9 +74,16 @@ class Handlers:
         """The attempt is in execution: its student may add evidence, its assessors may read it."""
         await repo.attempt_scheduled(self.db, data, session)
 
+    async def part_assessment_finalized(self, env: Envelope, data: PartAssessmentFinalizedV1,
+                                        session: Session) -> None:
+        """A part's assessment is final: its assessors may attach no more files to it."""
+        await repo.part_finalized(self.db, data.attempt_id, data.part_id, session)
+
     async def assessment_finalized(self, env: Envelope, data: AssessmentFinalizedV1, session: Session) -> None:
         """Lock the attempt's evidence for good (S3 object lock where the bucket supports it)."""
         first_time = await repo.attempt_finalized(self.db, data, session)
+        for file_id in await repo.flag_late_files(self.db, data.attempt_id, data.finalized_at, session):
+            await repo.audit(self.db, file_id, "flagged_late", "system", now(), session)
         files = await repo.lock_attempt_files(self.db, data.attempt_id, data.finalized_at, session)
         # S3 object lock is idempotent, so a retried handler may set it again; done before the commit.
         for file in files:
@@ -80,7 +95,7 @@ class Handlers:
         if first_time:
             await self.outbox.stage(session, EvidenceLockedV1(
                 attempt_id=data.attempt_id, school_id=data.school_id, student_id=data.student_id,
-                file_ids=[f["_id"] for f in files], locked_at=data.finalized_at,
+                file_ids=[f["_id"] for f in files if f["status"] != LATE], locked_at=data.finalized_at,
             ), subject=data.attempt_id, school_id=data.school_id)
 
     async def assignment_prepared(self, env: Envelope, data: AssignmentPreparedV1, session: Session) -> None:

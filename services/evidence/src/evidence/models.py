@@ -15,19 +15,24 @@ import filetype
 from kit.auth import Principal, Role
 from kit.errors import Text
 
-Kind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment"]
+Kind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment",
+               "assessment_attachment"]
 
 # An attempt is "in execution" from the moment the first of its parts is scheduled (exams.part_scheduled)
 # until its assessment is finalized (exams.assessment_finalized). Only then may its student add evidence;
 # before finalization the student may withdraw an item; after it the evidence is locked for good.
 IN_EXECUTION = "in_execution"
 FINALIZED = "finalized"
+# Exams finalizes first and evidence learns of it from the event, so an upload may complete in between: such a
+# file is kept but flagged "late" when the event arrives, and never counts (never locked as the attempt's evidence).
+LATE = "late"
 
 # Retention class per kind of file, and how long S3 object lock (governance) keeps locked evidence.
 RETENTION_CLASS: dict[str, str] = {
     "evidence": "exam_evidence",
     "assignment_attachment": "exam_documentation",
     "bank_attachment": "exam_documentation",
+    "assessment_attachment": "exam_documentation",
     "library": "reference",
     "message_attachment": "correspondence",
 }
@@ -107,6 +112,7 @@ class Target:
     attempt_id: str | None = None
     assignment_id: str | None = None
     bank_assignment_id: str | None = None
+    part_id: str | None = None
     roles: list[str] = field(default_factory=list)
     replaces: str | None = None
 
@@ -165,14 +171,27 @@ def may_see_bank_file(principal: Principal, school_id: str) -> bool:
     return bool(principal.roles_in(school_id) & BANK_READERS)
 
 
+def may_see_assessment_file(principal: Principal, school_id: str, file: dict[str, Any],
+                            attempt: dict[str, Any] | None) -> bool:
+    """An assessor's file for a part: the attempt's assessors, the exam board and the school admin."""
+    roles = principal.roles_in(school_id)
+    if roles & {Role.SCHOOL_ADMIN, Role.EXAM_BOARD} or principal.subject == file.get("uploaded_by"):
+        return True
+    return Role.ASSESSOR in roles and principal.subject in (attempt or {}).get("assessor_ids", [])
+
+
 def evidence_change_refusal(attempt: dict[str, Any] | None) -> Text | None:
     """Why evidence of this attempt cannot change now, or None when it can."""
     if attempt is None:
         return Text("Deze examenpoging wordt niet uitgevoerd (er is nog geen onderdeel ingepland).",
                     "This exam attempt is not in execution (no part has been scheduled).")
     if attempt.get("state") == FINALIZED:
-        return Text("De beoordeling van deze examenpoging is definitief: de bewijsstukken zijn vergrendeld.",
-                    "The assessment of this exam attempt is finalized: its evidence is locked.")
+        at = attempt.get("finalized_at")
+        when = f" sinds {at.isoformat()}" if at else ""
+        when_en = f" since {at.isoformat()}" if at else ""
+        return Text(f"De beoordeling van deze examenpoging is definitief{when}: de bewijsstukken zijn vergrendeld en "
+                    "dit bestand telt niet mee.", f"The assessment of this exam attempt is finalized{when_en}: its "
+                    "evidence is locked and this file does not count.")
     return None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from evidence.models import FINALIZED, IN_EXECUTION
+from evidence.models import FINALIZED, IN_EXECUTION, LATE
 from kit.mongo import Db
 
 Doc = dict[str, Any]
@@ -42,10 +42,10 @@ async def get_file(db: Db, school_id: str, file_id: str, session: Session = None
 
 
 async def list_attempt_files(db: Db, school_id: str, attempt_id: str, include_withdrawn: bool) -> list[Doc]:
-    """The evidence of an attempt, oldest first."""
-    query: Doc = {"school_id": school_id, "attempt_id": attempt_id}
+    """The evidence of an attempt, oldest first (files flagged late are listed, marked, so the student sees it)."""
+    query: Doc = {"school_id": school_id, "attempt_id": attempt_id, "kind": "evidence"}
     if not include_withdrawn:
-        query["status"] = "active"
+        query["status"] = {"$in": ["active", LATE]}
     return await db.files.find(query).sort("created_at", ASCENDING).to_list()
 
 
@@ -80,6 +80,26 @@ async def lock_attempt_files(db: Db, attempt_id: str, at: datetime, session: Ses
     return await db.files.find({"attempt_id": attempt_id}, session=session).to_list()
 
 
+async def flag_late_files(db: Db, attempt_id: str, finalized_at: datetime, session: Session) -> list[str]:
+    """Flag the attempt's evidence that completed after its finalization: kept, never counted, never locked in."""
+    query = {"attempt_id": attempt_id, "kind": "evidence", "status": "active", "created_at": {"$gt": finalized_at}}
+    late = [d["_id"] for d in await db.files.find(query, {"_id": 1}, session=session).to_list()]
+    if late:
+        await db.files.update_many({"_id": {"$in": late}}, {"$set": {
+            "status": LATE, "flag": "completed_after_finalization", "finalized_at": finalized_at}}, session=session)
+    return late
+
+
+async def part_finalized(db: Db, attempt_id: str, part_id: str, session: Session) -> None:
+    """A part's assessment was finalized in exams."""
+    await db.attempts.update_one({"_id": attempt_id}, {"$addToSet": {"final_part_ids": part_id}}, session=session)
+
+
+async def touch_attempt(db: Db, attempt_id: str, session: Session) -> None:
+    """Count a registration on the attempt (a write, so it conflicts with a concurrent finalization)."""
+    await db.attempts.update_one({"_id": attempt_id}, {"$inc": {"registrations": 1}}, session=session)
+
+
 async def mark_object_locked(db: Db, file_id: str, until: datetime, session: Session) -> None:
     """Remember that S3 object lock protects a file until a date."""
     await db.files.update_one({"_id": file_id}, {"$set": {"object_lock_until": until}}, session=session)
@@ -108,7 +128,7 @@ async def attempt_scheduled(db: Db, data: Any, session: Session) -> None:
     await db.attempts.update_one(
         {"_id": data.attempt_id},
         {"$setOnInsert": {"state": IN_EXECUTION, "school_id": data.school_id, "student_id": data.student_id},
-         "$addToSet": {"assessor_ids": {"$each": assessors}}},
+         "$addToSet": {"assessor_ids": {"$each": assessors}, "part_ids": data.part_id}},
         upsert=True, session=session,
     )
 

@@ -11,6 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts.evidence import FileUploadedV1, FileWithdrawnV1
 from evidence import repository as repo
 from evidence.models import (
+    LATE,
     RETENTION_CLASS,
     IncomingFile,
     Interrupted,
@@ -20,6 +21,7 @@ from evidence.models import (
     detect_content_type,
     evidence_change_refusal,
     may_edit_bank,
+    may_see_assessment_file,
     may_see_bank_file,
     may_see_library_file,
     may_see_student,
@@ -88,6 +90,10 @@ async def require_file_visible(db: Db, principal: Principal, school_id: str, fil
         if not may_see_bank_file(principal, school_id) and not await sees_assignment_of(db, principal, school_id,
                                                                                         file["_id"]):
             raise Problem(404, "not_found", detail=NO_FILE)
+    elif file["kind"] == "assessment_attachment":
+        attempt = await repo.get_attempt(db, school_id, file.get("attempt_id") or "")
+        if not may_see_assessment_file(principal, school_id, file, attempt):
+            raise Problem(404, "not_found", detail=NO_FILE)
     elif file["kind"] == "message_attachment":
         # private correspondence: its sender, the recipients the message named, and the school admin
         readers = {file["uploaded_by"], *file.get("reader_ids", [])}
@@ -95,7 +101,8 @@ async def require_file_visible(db: Db, principal: Principal, school_id: str, fil
             raise Problem(404, "not_found", detail=NO_FILE)
     else:
         await require_student_visible(db, principal, school_id, file["student_id"])
-    if file["status"] != "active" and not principal.roles_in(school_id) & PRIVILEGED:
+    own_late = file["status"] == LATE and file["uploaded_by"] == principal.subject  # told, not hidden
+    if file["status"] != "active" and not own_late and not principal.roles_in(school_id) & PRIVILEGED:
         raise Problem(404, "not_found", detail=NO_FILE)
     return file
 
@@ -168,6 +175,28 @@ async def bank_attachment_target(db: Db, principal: Principal, school_id: str, b
     return Target("bank_attachment", school_id, bank_assignment_id=bank_id)
 
 
+async def assessment_attachment_target(db: Db, principal: Principal, school_id: str, attempt_id: str,
+                                       part_id: str) -> Target:
+    """Check that the caller assesses this attempt (exams' part_scheduled), the part is one of it, and the
+    assessment is not finalized."""
+    attempt = await repo.get_attempt(db, school_id, attempt_id)
+    if attempt is None or part_id not in attempt.get("part_ids", [part_id]):
+        raise Problem(404, "not_found", detail=Text("Dit onderdeel van deze examenpoging bestaat niet.",
+                                                    "No such part of this exam attempt."))
+    if principal.subject not in attempt.get("assessor_ids", []):
+        raise Problem(403, "forbidden", detail=Text(
+            "Alleen de examinatoren van deze examenpoging mogen bij de beoordeling een bestand toevoegen.",
+            "Only the assessors of this exam attempt may attach a file to its assessment."))
+    if refusal := evidence_change_refusal(attempt):
+        raise Problem(409, "conflict", detail=refusal)
+    if part_id in attempt.get("final_part_ids", []):
+        raise Problem(409, "conflict", detail=Text(
+            "De beoordeling van dit onderdeel is definitief: er kan geen bestand meer bij.",
+            "The assessment of this part is final: no file can be added to it."))
+    return Target("assessment_attachment", school_id, student_id=attempt["student_id"], attempt_id=attempt_id,
+                  part_id=part_id)
+
+
 def message_attachment_target(school_id: str) -> Target:
     """A file to attach to a message; its readers are granted when the message is sent."""
     return Target("message_attachment", school_id)
@@ -193,7 +222,7 @@ async def library_target(db: Db, school_id: str, roles: list[str], replaces: str
 
 
 async def resumable_target(db: Db, principal: Principal, school_id: str, meta: dict[str, str]) -> Target:
-    """What a resumable upload is for, from its metadata (attempt_id, assignment_id, bank_assignment_id or roles)."""
+    """What a resumable upload is for, from its metadata: attempt_id, assignment_id, bank_assignment_id, roles, kind."""
     roles = principal.roles_in(school_id)
     if "attempt_id" in meta and Role.STUDENT in roles:
         return await evidence_target(db, principal, school_id, meta["attempt_id"], meta.get("replaces"))
@@ -204,9 +233,13 @@ async def resumable_target(db: Db, principal: Principal, school_id: str, meta: d
     if "roles" in meta and Role.SCHOOL_ADMIN in roles:
         wanted = [r.strip() for r in meta["roles"].split(",") if r.strip()]
         return await library_target(db, school_id, wanted, meta.get("replaces"))
+    if meta.get("kind") == "message_attachment" and roles & {Role.STUDENT, Role.SCHOOL_SUPERVISOR}:
+        return message_attachment_target(school_id)
     raise Problem(403, "forbidden", detail=Text(
-        "Geef een attempt_id, assignment_id, bank_assignment_id of rollen op waarvoor deze rol mag uploaden.",
-        "Name attempt_id, assignment_id, bank_assignment_id or roles that your role may upload to."))
+        "Geef een attempt_id, assignment_id, bank_assignment_id, rollen of kind=message_attachment op waarvoor "
+        "deze rol mag uploaden.",
+        "Name attempt_id, assignment_id, bank_assignment_id, roles or kind=message_attachment that your role may "
+        "upload to."))
 
 
 # --- storing ---------------------------------------------------------------------------------------------
@@ -270,14 +303,17 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
         "filename": stored.filename, "content_type": stored.content_type, "size": stored.size,
         "sha256": stored.sha256, "uploaded_by": by, "student_id": target.student_id,
         "attempt_id": target.attempt_id, "assignment_id": target.assignment_id,
-        "bank_assignment_id": target.bank_assignment_id, "roles": target.roles,
+        "bank_assignment_id": target.bank_assignment_id, "part_id": target.part_id, "roles": target.roles,
         "retention_class": RETENTION_CLASS[target.kind], "status": "active", "locked": False, "created_at": at,
     }
-    if target.kind == "evidence":
+    if target.kind in ("evidence", "assessment_attachment"):
         refusal = evidence_change_refusal(await repo.get_attempt(db, target.school_id, target.attempt_id or "",
                                                                  session))
         if refusal:
             raise Problem(409, "conflict", detail=refusal)
+        # Writing the attempt makes this transaction and the one locking the attempt's evidence conflict, so a
+        # file is either seen by the lock (and flagged when it came after finalization) or refused here.
+        await repo.touch_attempt(db, target.attempt_id or "", session)
     if target.replaces:
         if not await repo.withdraw_file(db, target.replaces, by, at, session, replaced_by=stored.file_id):
             raise Problem(409, "conflict", detail=Text(
@@ -290,7 +326,8 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
     await outbox.stage(session, FileUploadedV1(
         file_id=stored.file_id, school_id=target.school_id, kind=target.kind, uploaded_by=by,
         student_id=target.student_id, attempt_id=target.attempt_id, assignment_id=target.assignment_id,
-        bank_assignment_id=target.bank_assignment_id, filename=stored.filename, content_type=stored.content_type,
+        bank_assignment_id=target.bank_assignment_id, part_id=target.part_id, filename=stored.filename,
+        content_type=stored.content_type,
         size=stored.size, sha256=stored.sha256,
     ), subject=stored.file_id, school_id=target.school_id)
     return file

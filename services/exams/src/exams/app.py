@@ -3,6 +3,8 @@
 from fastapi import FastAPI
 
 from exams import readmodel
+from exams.assessment import repository as assessment_repo
+from exams.assessment.api import router as assessment_router
 from exams.assignments import repository as assignments_repo
 from exams.assignments.api import router as assignments_router
 from exams.catalog import repository as catalog_repo
@@ -29,18 +31,26 @@ The first half of the practical-exam workflow (DOMAIN.md phases 1 and 2):
   adoption by the school admin only, recorded.
 * **Scheduling** per part or all parts for one or many assignments, rescheduling, cancelling (a cancellation
   after the deregistration deadline forfeits the attempt), attempt numbers and the attempt window.
+* **Assessment** per scheduled part: each assessor on the schedule scores the part's criteria (pass/fail or
+  1-5, justifications where the exam requires them) and saves drafts from the part's start on (a stale save from
+  another tab is refused with 409); the form shows the exam board's granted accommodations. Finalizing (first
+  assessor, or the second when the schedule allows it) shows both assessors' scores, what is incomplete and the
+  divergences (2+ points apart, or pass against fail), needs `confirm: true` and a note acknowledging any
+  divergence, and is irreversible; the attempt's last part publishes `exams.assessment_finalized`. The attempt's
+  assessment form downloads as a PDF with every score, justification and the trail of signatures.
 * **Views**: the overview matrix (students x exams, seven states, attempt numbers), the assessor dashboard,
   a student's own exams, a workplace trainer's students across schools.
 
 Writes to one document take `If-Match` with its version (`ETag`); a stale one gets 412. Every POST honours
 `Idempotency-Key`. Refusals are problem+json saying why, in Dutch (default) or English (`Accept-Language`).
-Assessment, results, retakes after a result and exam-board cases are not part of this API yet.
+Results, retakes after a result and exam-board cases are not part of this API yet.
 """
 
 
 async def ensure_indexes(db: Db) -> None:
     """Every index the exams service's queries use."""
-    for module in (projections_repo, catalog_repo, assignments_repo, scheduling_repo, readmodel):
+    for module in (projections_repo, catalog_repo, assignments_repo, scheduling_repo, readmodel,
+                   assessment_repo):
         await module.ensure_indexes(db)
 
 
@@ -55,6 +65,7 @@ def create_app(settings: ExamsSettings | None = None) -> FastAPI:
         settings,
         title="Exams",
         description=DESCRIPTION,
-        routers=[catalog_router, assignments_router, scheduling_router, views_router],
+        routers=[catalog_router, assignments_router, scheduling_router, views_router,
+                 assessment_router],
         startup=[indexes],
     )

@@ -8,12 +8,9 @@ from kit.outbox import Outbox
 
 
 def subject_of(event: Event) -> str:
-    """The entity an event is about, which keys it on the topic (keeps one entity's events in order)."""
-    for field in ("schedule_id", "attempt_id", "assignment_id", "bank_assignment_id"):
-        value = getattr(event, field, None)
-        if isinstance(value, str):
-            return value
-    raise ValueError(f"{type(event).__name__} names no subject")
+    """The entity an event is about (its contract's SUBJECT), which keys it on the topic: an attempt's part and
+    attempt events share the attempt's key, so a part's finalization is consumed before the attempt's."""
+    return event.subject_id()
 
 
 async def stage(outbox: Outbox, session: Session, events: list[Event]) -> None:

@@ -19,6 +19,7 @@ from kit.health import Check, run_checks
 from kit.logs import configure_logging
 from kit.middleware import CorrelationIdMiddleware
 from kit.tracing import setup_tracing, shutdown_tracing
+from web import error_pages
 from web.api import SERVICES, ApiError, Upstreams
 from web.context import CsrfRefused, Ctx, NoSchool, ReadOnly, ReferenceCache, SignedOut
 from web.render import render
@@ -52,6 +53,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                   lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     install_error_handlers(app)
+    error_pages.install(app)  # pages answer errors with a readable page, not problem+json
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -173,3 +173,107 @@ def test_a_refused_refresh_sends_the_person_to_sign_in_again() -> None:
     page = client.get("/library")
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/library&expired=1"
     client.__exit__(None, None, None)
+
+
+def test_the_import_progress_counts_every_outcome_of_the_checked_rows() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from web.routes.imports import progress_of, stalled
+
+    job = {"status": "committing", "preview": {"valid": 1400, "invalid": 100, "create": 1400},
+           "result": {"created": 480, "updated": 0, "unchanged": 0, "invalid": 20},
+           "lease_until": (datetime.now(UTC) + timedelta(minutes=2)).isoformat()}
+    assert progress_of(job) == (500, 1500)
+    assert not stalled(job)
+    assert stalled({**job, "lease_until": None})  # the commit was given up: the page offers to continue
+    assert stalled({**job, "lease_until": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()})
+    assert not stalled({**job, "status": "committed", "lease_until": None})
+    assert progress_of({"status": "previewed", "preview": {"valid": 3, "invalid": 1}}) == (0, 4)
+
+
+def test_unknown_addresses_and_faults_answer_with_the_error_page_never_json() -> None:
+    app = create_app(WebSettings(environment="test"))
+
+    @app.get("/fault-for-the-test")
+    async def fault() -> None:
+        raise RuntimeError("secret detail of the fault")
+
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        missing = client.get("/bestaat-niet")
+        malformed = client.get("/login", params={"next": "x" * 3000})
+        broken = client.get("/fault-for-the-test")
+        client.cookies.set("mbo_lang", "en")
+        english = client.get("/bestaat-niet")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Deze pagina bestaat niet</h1>" in missing.text and missing.headers["cache-control"] == "no-store"
+    assert "<h1>This page does not exist</h1>" in english.text
+    assert malformed.status_code == 422 and "<h1>Dit adres klopt niet</h1>" in malformed.text
+    assert broken.status_code == 500 and "<h1>Er ging iets mis</h1>" in broken.text
+    assert broken.headers["x-correlation-id"] in broken.text  # the code to give the helpdesk
+    assert "secret detail" not in broken.text and "Traceback" not in broken.text
+
+
+def student_client(handler: Any) -> TestClient:
+    """A signed-in student of school s1, with the APIs answered by handler."""
+    import base64
+    import json
+
+    client = signed_in_client(handler, exp=time.time() + 600)
+    claims = base64.urlsafe_b64encode(json.dumps({"sch": {"s1": ["student"]}}).encode()).decode().rstrip("=")
+    session = {"csrf": "c" * 20, "at": f"h.{claims}.sig", "rt": "refresh-1", "exp": time.time() + 600, "uid": "u1",
+               "school": "s1", "school_name": "Demo", "seen": time.time()}
+    client.cookies.set(SESSION_COOKIE, Sealer("k" * 40).seal(session))
+    return client
+
+
+UNKNOWN_ATTACHMENT = {"title": "Ongeldige invoer", "errors": [
+    {"field": "attachment_ids[0]", "reason": "not a message attachment you uploaded in this school"}]}
+MESSAGE = {"csrf_token": "c" * 20, "recipient_ids": "u2", "subject": "Verslag", "body": "Zie bijlage",
+           "attachment_ids": "file_1", "attachment_names": "verslag.pdf", "idempotency_key": "k1"}
+
+
+def test_a_message_waits_for_its_fresh_attachment_to_be_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.routes import messages
+
+    monkeypatch.setattr(messages, "ATTACHMENT_WAITS_S", (0.01,) * 8)
+    sent: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path == "/v1/schools/s1/messages":
+            sent.append(json_of(request))
+            if len(sent) < 3:  # notifications has not yet consumed evidence's event about the file
+                return httpx.Response(422, json=UNKNOWN_ATTACHMENT)
+            return httpx.Response(201, json={"id": "m1", "thread_id": "t1"})
+        return httpx.Response(200, json={"items": [{"user_id": "u2", "display_name": "Sanne"}]})
+
+    client = student_client(handler)
+    answer = client.post("/messages", data=MESSAGE)
+    assert answer.status_code == 303 and answer.headers["location"] == "/messages/t1?sent=1"
+    assert len(sent) == 3 and all(s["attachment_ids"] == ["file_1"] for s in sent)
+    client.__exit__(None, None, None)
+
+
+def test_an_attachment_never_known_is_refused_in_the_pages_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.routes import messages
+
+    monkeypatch.setattr(messages, "ATTACHMENT_WAITS_S", (0.01,) * 2)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(422, json=UNKNOWN_ATTACHMENT)
+        return httpx.Response(200, json={"items": [{"user_id": "u2", "display_name": "Sanne"}]})
+
+    client = student_client(handler)
+    page = client.post("/messages", data=MESSAGE)
+    assert page.status_code == 422
+    assert "Een bijlage kon niet worden meegestuurd" in page.text
+    assert 'value="Verslag"' in page.text and "Zie bijlage" in page.text  # what was typed stays
+    assert 'name="attachment_ids"' not in page.text  # the refused attachment is not sent again
+    client.__exit__(None, None, None)
+
+
+def json_of(request: httpx.Request) -> dict[str, Any]:
+    import json
+
+    body: dict[str, Any] = json.loads(request.content)
+    return body

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,18 +111,22 @@ class Stack:
             servers.smtp(self.ports["smtp"], self.ports["smtp_http"], d / "mail"),
         ]
 
+    def api(self, name: str, env: Mapping[str, str] | None = None) -> Server:
+        """One service's api (uvicorn) on its port; `env` adds to or overrides the service's environment."""
+        return Server(f"{name}-api", [
+            sys.executable, "-m", "uvicorn", "--factory", f"{name}.app:create_app",
+            "--host", "127.0.0.1", "--port", str(self.ports[name]), "--no-access-log",
+            "--timeout-graceful-shutdown", "5",
+        ], self.ports[name], env={**self.service_env(name), **(env or {})})
+
+    def worker(self, name: str, env: Mapping[str, str] | None = None) -> Server:
+        """One service's worker; `env` adds to or overrides the service's environment."""
+        return Server(f"{name}-worker", [sys.executable, "-m", f"{name}.worker"], 0,
+                      env={**self.service_env(name), **(env or {})})
+
     def services(self) -> list[Server]:
         """Every service's api (uvicorn) and worker."""
-        procs = []
-        for name in SERVICES:
-            env = self.service_env(name)
-            procs.append(Server(f"{name}-api", [
-                sys.executable, "-m", "uvicorn", "--factory", f"{name}.app:create_app",
-                "--host", "127.0.0.1", "--port", str(self.ports[name]), "--no-access-log",
-                "--timeout-graceful-shutdown", "5",
-            ], self.ports[name], env=env))
-            procs.append(Server(f"{name}-worker", [sys.executable, "-m", f"{name}.worker"], 0, env=env))
-        return procs
+        return [server for name in SERVICES for server in (self.api(name), self.worker(name))]
 
     def web(self) -> Server:
         """The web app (pages at /), calling each API at its own address."""

@@ -1,16 +1,20 @@
-"""What every benchmark needs: throwaway Mongo and Kafka stand-ins, and latency percentiles."""
+"""What every benchmark needs: throwaway stand-ins or a throwaway suite, and latency percentiles."""
 
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from kit.local import servers
+from kit.local.servers import Running, Server
+from kit.local.stack import Stack
 from kit.testing.fixtures import start
 
 
@@ -46,6 +50,39 @@ def backbone(prefix: str) -> Iterator[Backbone]:
                 kafka.stop()
         finally:
             mongo.stop()
+
+
+@dataclass
+class Throwaway:
+    """A stack on free ports with its data in a temporary folder, and the processes started from it."""
+
+    stack: Stack
+    data: Path
+    running: list[Running] = field(default_factory=list)
+
+    def start(self, server: Server) -> Running:
+        """Start one process (logs under the data folder); it is stopped when the block ends."""
+        proc = start(server, self.data / "logs")
+        self.running.append(proc)
+        return proc
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def throwaway(prefix: str) -> Iterator[Throwaway]:
+    """A throwaway stack: whatever is started through it is stopped, last first, however the block ends."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # SIGTERM runs the finally below, like Ctrl-C
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        bench = Throwaway(Stack.throwaway(Path(tmp)), Path(tmp))
+        try:
+            yield bench
+        finally:
+            for proc in reversed(bench.running):
+                proc.stop()
+            signal.signal(signal.SIGTERM, previous)
 
 
 def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:

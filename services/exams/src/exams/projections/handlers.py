@@ -1,5 +1,5 @@
 """Event handlers: identity's memberships and enrollment's students, links, groups and programmes, kept locally;
-evidence's uploads of bank attachments."""
+evidence's uploads of bank and assessment attachments."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from contracts.enrollment import (
 )
 from contracts.evidence import FileUploadedV1
 from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
+from exams.assessment import service as assessment
 from exams.assignments import bank
 from exams.common import Session
 from exams.projections import repository as repo
@@ -82,6 +83,9 @@ def build_handlers(db: Db) -> Mapping[type[Event], Handler]:
         if data.kind == "bank_attachment" and data.bank_assignment_id:
             await bank.attachment_uploaded(db, session, school_id=data.school_id, bank_id=data.bank_assignment_id,
                                            file_id=data.file_id)
+        if data.kind == "assessment_attachment" and data.attempt_id and data.part_id:
+            await assessment.attachment_uploaded(db, session, school_id=data.school_id, attempt_id=data.attempt_id,
+                                                 part_id=data.part_id, user_id=data.uploaded_by, file_id=data.file_id)
 
     table: dict[type[Event], Any] = {
         MembershipGrantedV1: granted, MembershipRevokedV1: revoked,

@@ -72,6 +72,11 @@ async def replace_schedule(db: Db, session: Session, *, before: Doc, after: Doc)
     return result.matched_count == 1
 
 
+async def mark_assessed(db: Db, session: Session, *, schedule_id: str, at: datetime) -> None:
+    """The part's assessment is final: it leaves the assessors' open actions and can no longer change."""
+    await db.schedules.update_one({"_id": schedule_id}, {"$set": {"assessed_at": at}}, session=session)
+
+
 async def schedules_of_assignment(db: Db, assignment_id: str) -> list[Doc]:
     """Every scheduled or cancelled part of an assignment, by start."""
     return await db.schedules.find({"assignment_id": assignment_id}).sort("starts_at", ASCENDING).to_list()
@@ -81,7 +86,8 @@ async def assessor_parts(db: Db, *, school_id: str, assessor_id: str, started: b
                          exam_id: str | None, student_id: str | None, limit: int) -> list[Doc]:
     """An assessor's scheduled parts that started (open actions) or not yet (planning)."""
     query: Doc = {"assessor_ids": assessor_id, "school_id": school_id, "state": "scheduled",
-                  "attempt_state": "in_execution", "starts_at": {"$lte": at} if started else {"$gt": at}}
+                  "attempt_state": "in_execution", "starts_at": {"$lte": at} if started else {"$gt": at},
+                  "assessed_at": None}
     if exam_id:
         query["exam_id"] = exam_id
     if student_id:

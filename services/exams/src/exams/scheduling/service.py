@@ -23,6 +23,9 @@ from kit.ids import new_id
 from kit.mongo import Db
 from kit.outbox import Outbox
 
+ASSESSED = Text("De beoordeling van dit onderdeel is definitief: het kan niet meer worden verzet of afgemeld.",
+                "The assessment of this part is final: it can no longer be rescheduled or cancelled.")
+
 
 async def require_scheduler(db: Db, principal: Principal, school_id: str, student: Doc) -> None:
     """Linked supervisors and the school admin schedule; assessors too when the school allows it."""
@@ -129,6 +132,8 @@ async def _schedule_for_change(db: Db, session: Session, principal: Principal, s
     check_version(doc, expected, required=required)
     if doc["state"] == models.CANCELLED:
         raise refuse(Text("Dit onderdeel is afgemeld.", "This part was cancelled."))
+    if doc.get("assessed_at"):
+        raise refuse(ASSESSED)
     return doc
 
 
@@ -173,7 +178,7 @@ async def cancel(db: Db, session: Session, *, outbox: Outbox, principal: Princip
     targets = await repo.scheduled_parts(db, session, attempt_id=doc["attempt_id"]) if late else [doc]
     events: list[Event] = []
     result = doc
-    for part in targets:
+    for part in (t for t in targets if not t.get("assessed_at")):  # a final assessment stays as it was
         new = {**part, "state": models.CANCELLED, "cancelled_by": principal.subject, "cancelled_at": at,
                "late": late, "version": part["version"] + 1, "updated_at": at,
                "attempt_state": models.FORFEITED if late else part["attempt_state"]}

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+from datetime import datetime
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from web.api import ApiError
+from web.api import ApiError, Upstreams
 from web.context import Ctx, in_school
 from web.render import render
 from web.routes.common import back, items, require_admin, say
 
 router = APIRouter(prefix="/imports")
+log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VALUE_FIELDS = ("gender", "programme", "group")
-
-
+COMMIT_TIMEOUT_S = 1800.0  # enrollment commits block by block; a large file takes minutes
+COMMITS: set[asyncio.Task[None]] = set()  # running commits, kept referenced until they end
 
 def _file_error(ctx: Ctx, nl: str, en: str) -> ApiError:
     return ApiError(422, errors=[{"field": "file", "reason": say(ctx, nl, en)}])
@@ -144,25 +149,96 @@ async def save_values(job_id: str, request: Request, ctx: Ctx = Depends(in_schoo
     return back(f"/imports/{job_id}/preview")
 
 
-@router.get("/{job_id}/preview", summary="Step 4: the checked rows, errors first")
+def progress_of(job: dict[str, Any]) -> tuple[int, int]:
+    """Rows done (every outcome, errors included) and rows in all, from the job's running result."""
+    preview, result = job.get("preview") or {}, job.get("result") or {}
+    total = int(preview.get("valid", 0)) + int(preview.get("invalid", 0)) or int(job.get("row_count") or 0)
+    done = sum(int(result.get(k, 0)) for k in ("created", "updated", "unchanged", "invalid"))
+    return min(done, total), total
+
+
+def stalled(job: dict[str, Any]) -> bool:
+    """A commit that nobody is running now (its lease was given up or ran out): it can be resumed."""
+    lease = job.get("lease_until")
+    if job.get("status") != "committing":
+        return False
+    if not lease:
+        return True
+    until = datetime.fromisoformat(str(lease).replace("Z", "+00:00"))
+    return until.timestamp() < time.time()
+
+
+def _preview_page(ctx: Ctx, job: dict[str, Any], rows: Any, only: str, *, status: int = 200,
+                  error: ApiError | None = None) -> Response:
+    done, total = progress_of(job)
+    return render(ctx, "import_preview.html", status=status, error=error, job=job, rows=rows, only=only, step=4,
+                  done=done, total=total, stalled=stalled(job),
+                  title=say(ctx, "Stap 4: controleren en importeren", "Step 4: check and import"))
+
+
+@router.get("/{job_id}/preview", summary="Step 4: the checked rows, errors first (and the commit's progress)")
 async def preview(job_id: str, ctx: Ctx = Depends(in_school), after: int = 0, only: str = "invalid") -> Response:
     require_admin(ctx)
     wanted = only if only in ("invalid", "valid", "created", "updated", "unchanged") else None
     job, rows = await asyncio.gather(_job(ctx, job_id), ctx.get(
         "enrollment", f"/v1/schools/{ctx.school_id}/imports/{job_id}/rows", status=wanted, after=after, limit=100))
-    return render(ctx, "import_preview.html", title=say(ctx, "Stap 4: controleren en importeren",
-                                                        "Step 4: check and import"),
-                  job=job, rows=rows, only=only, step=4)
+    return _preview_page(ctx, job, rows, only)
 
 
-@router.post("/{job_id}/commit", summary="Step 4: import the valid rows")
+@router.get("/{job_id}/progress", summary="Step 4: the commit's progress (an htmx fragment, polled)")
+async def progress(job_id: str, request: Request, ctx: Ctx = Depends(in_school), seen: int = -1) -> Response:
+    require_admin(ctx)
+    job = await _job(ctx, job_id)
+    if job["status"] == "committed":
+        if not request.headers.get("hx-request"):
+            return back(f"/imports/{job_id}/preview?only=created")
+        return Response(headers={"HX-Redirect": f"/imports/{job_id}/preview?only=created"})
+    done, total = progress_of(job)
+    if request.headers.get("hx-request") and done == seen and not stalled(job):
+        return Response(status_code=204)  # nothing new: htmx keeps the fragment (and screen readers stay quiet)
+    return render(ctx, "_import_progress.html", job=job, done=done, total=total, stalled=stalled(job))
+
+
+async def _run_commit(upstreams: Upstreams, path: str, token: str, language: str) -> httpx.Response:
+    """The commit call itself, as the admin, allowed to take as long as enrollment needs."""
+    return await upstreams.request("enrollment", "POST", path, token=token, language=language,
+                                   timeout=COMMIT_TIMEOUT_S)
+
+
+async def _logged(call: Any, job_id: str) -> None:
+    try:
+        response = await call
+        if response.status_code >= 400:
+            log.warning("import commit refused", extra={"job_id": job_id, "status": response.status_code})
+    except httpx.HTTPError as exc:  # the page shows the commit as stalled, with a button to resume it
+        log.warning("import commit call failed", extra={"job_id": job_id, "error": type(exc).__name__})
+
+
+@router.post("/{job_id}/commit", summary="Step 4: import the valid rows (the page follows the progress)")
 async def commit(job_id: str, ctx: Ctx = Depends(in_school)) -> Response:
     require_admin(ctx)
-    try:
-        await ctx.call("enrollment", "POST", f"/v1/schools/{ctx.school_id}/imports/{job_id}/commit")
-    except ApiError as exc:
+    before = await _job(ctx, job_id)
+    if before["status"] == "committed":
+        return back(f"/imports/{job_id}/preview?only=created")
+    path = f"/v1/schools/{ctx.school_id}/imports/{job_id}/commit"
+    call = asyncio.ensure_future(_run_commit(ctx.upstreams, path, await ctx.token(), ctx.lang))
+    # Wait until enrollment has taken the commit (or refused it), then show the progress while it runs.
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if call.done():
+            break
         job = await _job(ctx, job_id)
-        rows = await ctx.get("enrollment", f"/v1/schools/{ctx.school_id}/imports/{job_id}/rows", status="invalid")
-        return render(ctx, "import_preview.html", status=exc.status, error=exc, job=job, rows=rows, only="invalid",
-                      step=4, title=say(ctx, "Stap 4: controleren en importeren", "Step 4: check and import"))
-    return back(f"/imports/{job_id}/preview?only=created")
+        if job["status"] == "committing" and not stalled(job):
+            break
+    if call.done():
+        response = call.result()
+        if response.status_code >= 400:
+            exc = ApiError.from_response(response)
+            job = await _job(ctx, job_id)
+            rows = await ctx.get("enrollment", f"/v1/schools/{ctx.school_id}/imports/{job_id}/rows", status="invalid")
+            return _preview_page(ctx, job, rows, "invalid", status=exc.status, error=exc)
+        return back(f"/imports/{job_id}/preview?only=created")
+    task = asyncio.ensure_future(_logged(call, job_id))
+    COMMITS.add(task)
+    task.add_done_callback(COMMITS.discard)
+    return back(f"/imports/{job_id}/preview")

@@ -96,7 +96,7 @@
         if (!roles.length) { return null; }
         meta.roles = roles.join(",");
       }
-      ["attempt_id", "assignment_id"].forEach(function (k) {
+      ["attempt_id", "assignment_id", "kind"].forEach(function (k) {
         if (box.getAttribute("data-" + k)) { meta[k] = box.getAttribute("data-" + k); }
       });
       return meta;
@@ -141,6 +141,7 @@
           box.setAttribute("data-file-id", upload.url.split("/").pop());
           show(say("Klaar: ", "Done: ") + file.name);
           pause.hidden = true; resume.hidden = true;
+          if (box.hasAttribute("data-attach")) { attach(box, upload.url.split("/").pop(), file.name); upload = null; }
           var done = box.getAttribute("data-done-url");
           if (done) { window.location.assign(done); }
         }
@@ -164,43 +165,30 @@
       upload.start();
     });
   }
+  /* A finished message attachment joins its form (id and name), and the control takes the next file. */
+  function attach(box, fileId, name) {
+    var li = document.createElement("li");
+    li.textContent = name;
+    [["attachment_ids", fileId], ["attachment_names", name]].forEach(function (pair) {
+      var hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = pair[0]; hidden.value = pair[1];
+      li.appendChild(hidden);
+    });
+    box.querySelector("ul.attachments").appendChild(li);
+    box.querySelector("input[type=file]").value = "";
+    box.querySelector(".upload-status").textContent = say("Bijgevoegd: ", "Attached: ") + name;
+  }
   document.querySelectorAll(".upload[data-endpoint]").forEach(setupUpload);
 
-  /* Message attachments: streamed straight to the evidence service; their ids go with the message. */
-  document.querySelectorAll(".attach[data-endpoint]").forEach(function (box) {
-    var input = box.querySelector("input[type=file]");
-    var bar = box.querySelector("progress");
-    var status = box.querySelector(".upload-status");
-    var list = box.querySelector("ul");
-    input.addEventListener("change", function () {
-      var file = input.files && input.files[0];
-      if (!file || tooLarge(input)) { return; }
-      uploadToken().then(function (token) {
-        var xhr = new XMLHttpRequest();
-        xhr.open("POST", box.getAttribute("data-endpoint") + "?filename=" + encodeURIComponent(file.name));
-        xhr.setRequestHeader("Authorization", "Bearer " + token);
-        xhr.upload.onprogress = function (e) { if (e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; } };
-        xhr.onload = function () {
-          if (xhr.status === 201) {
-            var body = JSON.parse(xhr.responseText);
-            var li = document.createElement("li");
-            li.textContent = body.filename;
-            var hidden = document.createElement("input");
-            hidden.type = "hidden"; hidden.name = "attachment_ids"; hidden.value = body.id;
-            li.appendChild(hidden); list.appendChild(li);
-            status.textContent = say("Bijgevoegd: ", "Attached: ") + body.filename;
-            input.value = "";
-          } else {
-            var detail = "";
-            try { detail = JSON.parse(xhr.responseText).detail || ""; } catch (e) { detail = ""; }
-            status.textContent = say("Bijvoegen mislukt. ", "Attaching failed. ") + detail;
-          }
-        };
-        xhr.onerror = function () { status.textContent = say("Bijvoegen mislukt: geen verbinding.", "Attaching failed: no connection."); };
-        xhr.send(file);
-      }, function (err) { status.textContent = err.message; });
-    });
-  });
+  /* A form is not sent while one of its uploads is still under way (its file would be missing). */
+  document.addEventListener("submit", function (event) {
+    var busy = event.target.querySelector(".upload[data-state=uploading], .upload[data-state=retrying], " +
+                                          ".upload[data-state=paused]");
+    if (!busy) { return; }
+    event.preventDefault(); event.target.removeAttribute("data-submitted");
+    busy.querySelector(".upload-status").textContent = say("Wacht tot de bijlage klaar is met uploaden.",
+                                                           "Wait until the attachment has finished uploading.");
+  }, true);
 
   /* Long commands (the import) show their progress indicator while the server works. */
   document.addEventListener("submit", function (event) {

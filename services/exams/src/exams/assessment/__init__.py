@@ -1,0 +1,1 @@
+"""Assessment forms per scheduled part: drafts, the finalize overview, finalizing, the PDF."""
