@@ -3,7 +3,10 @@ note and the trail of signatures; and who may download it."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
@@ -23,6 +26,10 @@ from kit.errors import Text
 SCORE_NAMES = {"pass": "voldaan", "fail": "onvoldoende"}
 ROLE_NAMES = {"student": "student", "school_supervisor": "begeleider", "workplace_trainer": "praktijkopleider",
               "first": "eerste examinator", "second": "tweede examinator"}
+# A Unicode font where the machine has one (Debian's fonts-dejavu-core), so names in any Latin, Greek or Cyrillic
+# script print as written; without it the PDF's core font shows Latin-1 only and other characters become '?'.
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+UNICODE_FONT = all((FONT_DIR / f).is_file() for f in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"))
 _ASCII = str.maketrans({"\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                         "\u2026": "...", "\u00a0": " "})
 
@@ -62,28 +69,36 @@ async def for_attempt(db: Any, *, principal: Principal, school_id: str, attempt_
     assignment = await assignments.get(db, school_id, attempt["assignment_id"]) or {}
     exam = await catalog.version_by_id(db, assignment.get("exam_version_id", "")) or {"parts": [], "version": 0}
     assessments = {d["_id"]: d for d in await repo.of_attempt(db, attempt_id)}
-    content = render(attempt=attempt, student=student, assignment=assignment, exam=exam, parts=parts,
-                     assessments=assessments, result=result)
+    # Laying out the PDF (and parsing its font) is CPU work: off the event loop, so other requests go on.
+    content = await asyncio.to_thread(partial(render, attempt=attempt, student=student, assignment=assignment,
+                                              exam=exam, parts=parts, assessments=assessments, result=result))
     return content, f"beoordeling-{attempt_id}.pdf"
 
 
 def _t(value: Any) -> str:
-    """Text the PDF's core font can show (Latin-1); other characters become '?'."""
+    """Text the font can show: as written with the Unicode font; else Latin-1, other characters '?'."""
     if isinstance(value, datetime):
         value = value.strftime("%d-%m-%Y %H:%M UTC")
     text = str(value if value is not None else "-").translate(_ASCII)
-    return text.encode("latin-1", "replace").decode("latin-1")
+    return text if UNICODE_FONT else text.encode("latin-1", "replace").decode("latin-1")
 
 
 class _Form(FPDF):
+    family = "Helvetica"
+
+    def use_unicode_font(self) -> None:
+        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self.family = "DejaVu"
+
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=8)
+        self.set_font(self.family, size=8)
         self.cell(0, 8, f"Pagina {self.page_no()}/{{nb}}", align="C")
 
 
-def _line(pdf: FPDF, text: str, *, bold: bool = False, size: int = 10) -> None:
-    pdf.set_font("Helvetica", "B" if bold else "", size)
+def _line(pdf: _Form, text: str, *, bold: bool = False, size: int = 10) -> None:
+    pdf.set_font(pdf.family, "B" if bold else "", size)
     pdf.multi_cell(0, size * 0.5, _t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
@@ -91,6 +106,8 @@ def render(*, attempt: Doc, student: Doc, assignment: Doc, exam: Doc, parts: lis
            assessments: dict[str, Doc], result: Doc | None) -> bytes:
     """The assessment form of an attempt as PDF bytes."""
     pdf = _Form(format="A4")
+    if UNICODE_FONT:
+        pdf.use_unicode_font()
     pdf.set_title(_t(f"Beoordelingsformulier {assignment.get('exam_name', '')}"))
     pdf.set_creator("MBO exam environment")
     pdf.alias_nb_pages()
@@ -110,7 +127,7 @@ def render(*, attempt: Doc, student: Doc, assignment: Doc, exam: Doc, parts: lis
     return bytes(pdf.output())
 
 
-def _part(pdf: FPDF, part: Doc, spec: Doc, doc: Doc | None) -> None:
+def _part(pdf: _Form, part: Doc, spec: Doc, doc: Doc | None) -> None:
     _line(pdf, f"Onderdeel {part['part_id']}: {part['part_name']}", bold=True, size=13)
     _line(pdf, f"Gepland {part['starts_at']}; eerste examinator {part['first_assessor_id']}, tweede examinator "
                f"{part.get('second_assessor_id') or '-'}")
@@ -146,7 +163,7 @@ def _part(pdf: FPDF, part: Doc, spec: Doc, doc: Doc | None) -> None:
     pdf.ln(3)
 
 
-def _signatures(pdf: FPDF, attempt: Doc, assignment: Doc, parts: list[Doc], assessments: dict[str, Doc],
+def _signatures(pdf: _Form, attempt: Doc, assignment: Doc, parts: list[Doc], assessments: dict[str, Doc],
                 result: Doc | None) -> None:
     _line(pdf, "Ondertekeningen", bold=True, size=13)
     for a in assignment.get("approvals", []):
