@@ -21,7 +21,7 @@ from kit.mongo import Db
 # A student's cells are stored as one JSON text {exam_id: [values in CELL order]}: the Python-speed database
 # decodes one string per student instead of seventy fields, which is what keeps a page of the overview fast.
 CELL = ("assignment_id", "assignment_state", "parts_total", "parts_scheduled", "first_start", "attempt_number",
-        "result")
+        "result", "result_state")
 
 
 def pack(cell: Doc) -> list[Any]:
@@ -69,8 +69,12 @@ async def refresh(db: Db, session: Session, *, school_id: str, student_id: str, 
         "attempt_number": attempt["number"] if attempt else None,
         "parts_scheduled": len(scheduled),
         "first_start": min((s["starts_at"] for s in scheduled), default=None),
-        "result": attempt.get("result") if attempt else None,
     }
+    # The latest attempt's current result (a superseding one replaces it): passed, or failed (fraud is a fail).
+    result = await db.results.find_one({"attempt_id": attempt["_id"], "superseded_by": None},
+                                       {"outcome": 1, "state": 1}, session=session) if attempt else None
+    cell["result"] = ("passed" if result["outcome"] in ("passed", "exempt") else "failed") if result else None
+    cell["result_state"] = result["state"] if result else None
     student = await db.students.find_one({"_id": student_id, "school_id": school_id}, {"cells": 1},
                                          session=session)
     cells = cells_of(student or {})
