@@ -16,18 +16,19 @@ from kit.worker import main as run_worker
 
 
 def handlers(db: Db, outbox: Outbox) -> Mapping[type[Event], Handler]:
-    """Every handler of the exams worker: projections, and the sub-packages that react to exams' own events."""
+    """The handlers of the exams worker's main group: projections, and what reacts to exams' own events."""
     table = dict(build_handlers(db))
-    table.update(results_handlers.build_handlers(db, outbox))  # results: AssessmentFinalizedV1 -> the result
     return table
 
 
 def consumers(settings: ExamsSettings) -> list[ConsumerSpec]:
     """What the exams worker consumes."""
     return [ConsumerSpec(group=settings.service, topics=[events_topic("identity"), events_topic("enrollment"),
-                                                             events_topic("evidence"),
-                                                             events_topic("exams")],  # results (and board) react
-                         handlers=handlers)]
+                                                             events_topic("evidence"), events_topic("exams")],
+                         handlers=handlers),
+            # results: a group of its own, so computing a result never queues behind projection or audit work
+            ConsumerSpec(group=f"{settings.service}-results", topics=[events_topic("exams")],
+                         handlers=results_handlers.build_handlers)]
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from aiokafka.structs import ConsumerRecord
 
 from contracts import Envelope
 from contracts.exams import AssessmentFinalizedV1
-from exams.worker import handlers
+from exams.results.handlers import build_handlers
 from kit.consumer import ConsumerRunner, Outcome
 from kit.outbox import Outbox
 from kit.testing.outbox import staged_events
@@ -29,8 +29,8 @@ async def finalizer(school: School) -> Any:
     """Delivers AssessmentFinalizedV1 envelopes to the exams worker's handlers, as its consumer would."""
     world = school.world
     runner = ConsumerRunner(world.runner.settings, world.runner.client, world.db, world.runner.producer,
-                            group="exams", topics=["exams.events"],
-                            handlers=handlers(world.db, Outbox(world.db, "exams")), backoff_s=0.01)
+                            group="exams-results", topics=["exams.events"],
+                            handlers=build_handlers(world.db, Outbox(world.db, "exams")), backoff_s=0.01)
     offsets = iter(range(1, 10_000))
 
     async def deliver(envelope: Envelope) -> Outcome:

@@ -94,7 +94,9 @@ async def compute(db: Db, session: Session, *, outbox: Outbox, school_id: str, a
         raise Unprocessable(f"unknown attempt: {attempt_id}")
     assessed = await repo.final_assessments(db, attempt_id, session)
     ids = sorted(a["_id"] for a in assessed)
-    current = await repo.current_of_attempt(db, attempt_id, session)
+    results = [r for r in await repo.of_student(db, school_id, attempt["student_id"], attempt["exam_id"], session)
+               if r["superseded_by"] is None]
+    current = next((r for r in results if r["attempt_id"] == attempt_id), None)
     if current is not None and current.get("assessment_ids") == ids:
         return None  # the same assessments were graded already (a replayed or repeated event)
     assignment = await assignments.get(db, school_id, attempt["assignment_id"], session)
@@ -105,8 +107,7 @@ async def compute(db: Db, session: Session, *, outbox: Outbox, school_id: str, a
     cases = await repo.granted_cases(db, session, school_id=school_id, student_id=attempt["student_id"],
                                      kind="exemption")
     exempt = valid_exemptions(cases, attempt["exam_id"], at)
-    earlier = [r for r in await repo.of_student(db, school_id, attempt["student_id"], attempt["exam_id"], session)
-               if r["superseded_by"] is None and r["attempt_number"] < attempt["number"]]
+    earlier = [r for r in results if r["attempt_number"] < attempt["number"]]
     finals = {a["part_id"]: (a.get("final") or {}).get("scores", {}) for a in assessed}
     computed = grading.grade_exam(exam, finals, exempt_core_tasks=exempt, carried=_carried(earlier))
     doc = result_doc(attempt, exam, assignment["exam_name"], computed, assessment_ids=ids, exempt=exempt, at=at,
@@ -116,9 +117,8 @@ async def compute(db: Db, session: Session, *, outbox: Outbox, school_id: str, a
         await repo.mark_superseded(db, session, result_id=current["_id"], by=doc["_id"])
     await attempts.set_attempt(db, session, attempt_id=attempt_id, fields={
         "state": COMPLETED, "result_id": doc["_id"], "completed_at": attempt.get("completed_at") or at})
-    await attempts.set_parts_attempt_state(db, session, attempt_id=attempt_id, state=COMPLETED)
-    await readmodel.refresh(db, session, school_id=school_id, student_id=attempt["student_id"],
-                            exam_id=attempt["exam_id"])
+    await readmodel.set_result(db, session, school_id=school_id, student_id=attempt["student_id"],
+                               exam_id=attempt["exam_id"], attempt_number=attempt["number"], result=doc)
     await stage(outbox, session, [ResultAvailableV1(attempt_id=attempt_id, school_id=school_id,
                                                     student_id=attempt["student_id"], exam_id=attempt["exam_id"],
                                                     exam_name=assignment["exam_name"])])
@@ -134,8 +134,9 @@ async def _adopt_one(db: Db, session: Session, outbox: Outbox, principal: Princi
     at = now()
     if not await repo.adopt(db, session, result_id=doc["_id"], by=principal.subject, at=at):
         raise refuse(Text("Dit resultaat is intussen gewijzigd; laad opnieuw.", "This result changed; reload."))
-    await readmodel.refresh(db, session, school_id=doc["school_id"], student_id=doc["student_id"],
-                            exam_id=doc["exam_id"])
+    await readmodel.set_result(db, session, school_id=doc["school_id"], student_id=doc["student_id"],
+                               exam_id=doc["exam_id"], attempt_number=doc["attempt_number"],
+                               result={**doc, "state": "adopted"})
     await stage(outbox, session, [ResultAdoptedV1(
         result_id=doc["_id"], attempt_id=doc["attempt_id"], school_id=doc["school_id"], student_id=doc["student_id"],
         exam_id=doc["exam_id"], exam_name=doc["exam_name"], adopted_by=principal.subject, adopted_at=at)])

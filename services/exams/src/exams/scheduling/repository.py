@@ -48,11 +48,6 @@ async def set_attempt(db: Db, session: Session, *, attempt_id: str, fields: Doc)
     await db.attempts.update_one({"_id": attempt_id}, {"$set": fields}, session=session)
 
 
-async def set_parts_attempt_state(db: Db, session: Session, *, attempt_id: str, state: str) -> None:
-    """Copy an attempt's new state to its parts (the assessor dashboard lists parts of attempts in execution)."""
-    await db.schedules.update_many({"attempt_id": attempt_id}, {"$set": {"attempt_state": state}}, session=session)
-
-
 async def scheduled_parts(db: Db, session: Session | None, *, attempt_id: str) -> list[Doc]:
     """The parts of an attempt that are scheduled (not cancelled), by start."""
     return await db.schedules.find({"attempt_id": attempt_id, "state": "scheduled"},
