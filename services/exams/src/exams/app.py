@@ -20,7 +20,7 @@ from kit.app import create_service_app
 from kit.mongo import Db
 
 DESCRIPTION = """\
-The first half of the practical-exam workflow (DOMAIN.md phases 1 and 2):
+The practical-exam workflow (DOMAIN.md phases 1 to 4):
 
 * **Catalog**: the operator publishes exams per catalog programme (core tasks, work processes, parts with
   criteria and their scoring, the exam's rules) in immutable versions; a school sees the exams of the
