@@ -71,6 +71,10 @@ bench-import: install  ## a 5,000-row .xlsx through the four import steps, commi
 bench-overview: install  ## the overview, 1,000 students x 10 exams, read through the gateway as a supervisor
 	$(PY) bench/overview.py
 
+.PHONY: bench-finalize
+bench-finalize: install  ## 200 assessments finalized through the gateway -> evidence locked, result e-mail accepted
+	$(PY) bench/finalize.py
+
 bench-web: install browser  ## main pages through the gateway; 537,000,000 bytes via tus-js-client in Chromium vs minio
 	$(PY) bench/web.py
 

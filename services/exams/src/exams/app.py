@@ -10,6 +10,8 @@ from exams.assignments.api import router as assignments_router
 from exams.catalog import repository as catalog_repo
 from exams.catalog.api import router as catalog_router
 from exams.projections import repository as projections_repo
+from exams.results import repository as results_repo
+from exams.results.api import router as results_router
 from exams.scheduling import repository as scheduling_repo
 from exams.scheduling.api import router as scheduling_router
 from exams.settings import ExamsSettings
@@ -18,7 +20,7 @@ from kit.app import create_service_app
 from kit.mongo import Db
 
 DESCRIPTION = """\
-The first half of the practical-exam workflow (DOMAIN.md phases 1 and 2):
+The practical-exam workflow (DOMAIN.md phases 1 to 4):
 
 * **Catalog**: the operator publishes exams per catalog programme (core tasks, work processes, parts with
   criteria and their scoring, the exam's rules) in immutable versions; a school sees the exams of the
@@ -38,12 +40,19 @@ The first half of the practical-exam workflow (DOMAIN.md phases 1 and 2):
   divergences (2+ points apart, or pass against fail), needs `confirm: true` and a note acknowledging any
   divergence, and is irreversible; the attempt's last part publishes `exams.assessment_finalized`. The attempt's
   assessment form downloads as a PDF with every score, justification and the trail of signatures.
+* **Results** (computed by the worker when an attempt's assessment is finalized): per part, core task and exam
+  from the final scores and the exam's rules (truncation to one decimal, final grade rounded half up or one
+  decimal, pass mark, every core task must pass; scales 1-10, whole 1-10, pass/fail, O/V/G; exempt core tasks by
+  the exam board's exemptions); adoption by the exam board one by one or per group; the student sees adopted
+  results only; a student's results say which one counts (last or highest).
+* **Retakes** after a failed (adopted) or forfeited attempt: a new attempt within the exam's maximum and window,
+  beyond them only with the exam board's granted extra attempt; its parts are scheduled anew.
 * **Views**: the overview matrix (students x exams, seven states, attempt numbers), the assessor dashboard,
   a student's own exams, a workplace trainer's students across schools.
 
 Writes to one document take `If-Match` with its version (`ETag`); a stale one gets 412. Every POST honours
 `Idempotency-Key`. Refusals are problem+json saying why, in Dutch (default) or English (`Accept-Language`).
-Results, retakes after a result and exam-board cases are not part of this API yet.
+Of phase 4, exam-board cases are not part of this API yet.
 """
 
 
@@ -52,6 +61,7 @@ async def ensure_indexes(db: Db) -> None:
     for module in (projections_repo, catalog_repo, assignments_repo, scheduling_repo, readmodel,
                    assessment_repo):
         await module.ensure_indexes(db)
+    await results_repo.ensure_indexes(db)
 
 
 def create_app(settings: ExamsSettings | None = None) -> FastAPI:
@@ -66,6 +76,6 @@ def create_app(settings: ExamsSettings | None = None) -> FastAPI:
         title="Exams",
         description=DESCRIPTION,
         routers=[catalog_router, assignments_router, scheduling_router, views_router,
-                 assessment_router],
+                 assessment_router, results_router],
         startup=[indexes],
     )

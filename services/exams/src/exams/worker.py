@@ -1,18 +1,34 @@
-"""The exams service's worker: its outbox relay and the consumer of identity, enrollment and evidence events."""
+"""The exams service's worker: its outbox relay and the consumer of identity, enrollment, evidence and its own
+events."""
 
-from contracts import events_topic
+from collections.abc import Mapping
+
+from contracts import Event, events_topic
 from exams.app import ensure_indexes
 from exams.projections.handlers import build_handlers
+from exams.results import handlers as results_handlers
 from exams.settings import ExamsSettings
+from kit.consumer import Handler
+from kit.mongo import Db
+from kit.outbox import Outbox
 from kit.worker import ConsumerSpec
 from kit.worker import main as run_worker
+
+
+def handlers(db: Db, outbox: Outbox) -> Mapping[type[Event], Handler]:
+    """The handlers of the exams worker's main group: projections, and what reacts to exams' own events."""
+    table = dict(build_handlers(db))
+    return table
 
 
 def consumers(settings: ExamsSettings) -> list[ConsumerSpec]:
     """What the exams worker consumes."""
     return [ConsumerSpec(group=settings.service, topics=[events_topic("identity"), events_topic("enrollment"),
-                                                             events_topic("evidence")],
-                         handlers=build_handlers)]
+                                                             events_topic("evidence"), events_topic("exams")],
+                         handlers=handlers),
+            # results: a group of its own, so computing a result never queues behind projection or audit work
+            ConsumerSpec(group=f"{settings.service}-results", topics=[events_topic("exams")],
+                         handlers=results_handlers.build_handlers)]
 
 
 def main() -> None:

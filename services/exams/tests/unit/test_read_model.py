@@ -19,6 +19,9 @@ def test_a_student_is_on_the_schools_roster_and_on_each_linked_persons_with_thei
 
 def test_a_cell_survives_packing() -> None:
     cell = {"assignment_id": "asg-1", "assignment_state": "adopted", "parts_total": 3, "parts_scheduled": 2,
-            "first_start": datetime(2026, 12, 1, 9, tzinfo=UTC), "attempt_number": 2, "result": None}
+            "first_start": datetime(2026, 12, 1, 9, tzinfo=UTC), "attempt_number": 2, "result": "failed",
+            "result_state": "adopted"}
     assert unpack(pack(cell)) == cell
+    stored_before_results = pack(cell)[:7]  # cells stored before the result's state was kept still read
+    assert unpack(stored_before_results) == {k: v for k, v in cell.items() if k != "result_state"}
     assert unpack(None) is None

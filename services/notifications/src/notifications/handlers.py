@@ -17,7 +17,9 @@ from contracts.exams import (
     ExamPartCancelledV1,
     ExamPartRescheduledV1,
     ExamPartScheduledV1,
+    ResultAdoptedV1,
     ResultAvailableV1,
+    RetakeOpenedV1,
 )
 from contracts.identity import (
     InvitationRequestedV1,
@@ -56,6 +58,7 @@ def build_handlers(settings: NotificationsSettings) -> Callable[[Db], Mapping[ty
             ExamPartScheduledV1: h.part_scheduled, ResultAvailableV1: h.result_available,
             ExamPartRescheduledV1: h.part_rescheduled, ExamPartCancelledV1: h.part_cancelled,
             ExamBoardCaseDecidedV1: h.case_decided,
+            ResultAdoptedV1: h.result_adopted, RetakeOpenedV1: h.retake_opened,  # results
             FileUploadedV1: h.file_uploaded, FileWithdrawnV1: h.file_withdrawn,
         }
         return {cls: _refusing_unknown_people(fn) for cls, fn in table.items()}
@@ -205,6 +208,25 @@ class Handlers:
                             recipients=[Recipient(student_user, {"exam_name": data.exam_name,
                                                                  "attempt_id": data.attempt_id})],
                             path=f"/schools/{data.school_id}/attempts/{data.attempt_id}/result")
+
+    async def result_adopted(self, env: Envelope, data: ResultAdoptedV1, session: Session) -> None:
+        """The student hears the exam board adopted their result, which they can now read (never the result)."""
+        student_user = await user_of_student(self.db, data.student_id, session)
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                            school_id=data.school_id, kind="result_adopted",
+                            recipients=[Recipient(student_user, {"exam_name": data.exam_name,
+                                                                 "attempt_id": data.attempt_id})],
+                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}/result")
+
+    async def retake_opened(self, env: Envelope, data: RetakeOpenedV1, session: Session) -> None:
+        """The student hears a retake was opened; its parts are scheduled anew (each with its own e-mail)."""
+        student_user = await user_of_student(self.db, data.student_id, session)
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                            school_id=data.school_id, kind="retake_opened",
+                            recipients=[Recipient(student_user, {"exam_name": data.exam_name,
+                                                                 "attempt_number": data.attempt_number,
+                                                                 "attempt_id": data.attempt_id})],
+                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}")
 
     async def case_decided(self, env: Envelope, data: ExamBoardCaseDecidedV1, session: Session) -> None:
         """The student hears the exam board decided their case (the decision is in the platform)."""

@@ -58,9 +58,18 @@ async def _attempt(db: Db, session: Session, assignment: Doc, rules: Doc, at: da
     """The assignment's attempt in execution, or a new one (next number) within the maximum and window."""
     current = await repo.open_attempt(db, session, assignment_id=assignment["_id"])
     if current is not None:
+        if current.get("assessed_at"):
+            raise refuse(Text(f"Poging {current['number']} is al beoordeeld: er kan niets meer bij.",
+                              f"Attempt {current['number']} has been assessed: nothing can be added to it."))
         return current
     previous = await repo.attempts_of(db, session, school_id=assignment["school_id"],
                                       student_id=assignment["student_id"], exam_id=assignment["exam_id"])
+    if previous and previous[-1]["state"] == models.COMPLETED:
+        number = previous[-1]["number"]
+        raise refuse(Text(f"Poging {number} heeft een resultaat: open eerst een herkansing "
+                          f"(POST /attempts/{previous[-1]['_id']}/retake), en plan die dan in.",
+                          f"Attempt {number} has a result: open a retake first "
+                          f"(POST /attempts/{previous[-1]['_id']}/retake), then schedule it."))
     if reason := models.new_attempt_refusal(previous, rules, at):
         raise refuse(reason)
     attempt = {"_id": new_id("att"), "school_id": assignment["school_id"], "student_id": assignment["student_id"],

@@ -104,7 +104,8 @@ async def my_exams(db: Db, *, principal: Principal, school_id: str) -> Doc:
     unavailable = await people.unavailable_exam_ids(db, school_id, student["_id"])
     exams = [e for e in await exams_for_school(db, school_id=school_id, programme_id=None)
              if e["programme_id"] in student.get("programme_ids", []) and e["exam_id"] not in unavailable]
-    cells = {k: unpack(v) for k, v in cells_of(await repo.student_cells(db, school_id, student["_id"])).items()}
+    cells = {k: _adopted_only(unpack(v))
+             for k, v in cells_of(await repo.student_cells(db, school_id, student["_id"])).items()}
     mine = {a["exam_id"]: a for a in reversed(await assignments.of_students(db, [school_id], [student["_id"]]))}
     parts = await schedules.schedules_of_students(db, [school_id], [student["_id"]])
     at = now()
@@ -113,6 +114,13 @@ async def my_exams(db: Db, *, principal: Principal, school_id: str) -> Doc:
         "attempt_number": (cells.get(e["exam_id"]) or {}).get("attempt_number"),
         "assignment": mine.get(e["exam_id"]),
         "parts": [p for p in parts if p["exam_id"] == e["exam_id"]]} for e in exams]}
+
+
+def _adopted_only(cell: Doc | None) -> Doc | None:
+    """A student sees passed or failed only once the exam board adopted the result."""
+    if cell is not None and cell.get("result_state") != "adopted":
+        return {**cell, "result": None}
+    return cell
 
 
 async def trainer_students(db: Db, *, principal: Principal) -> list[Doc]:

@@ -1,0 +1,1 @@
+"""Results: computed from the final assessments and the exam's rules, adopted by the exam board; retakes."""
