@@ -46,6 +46,7 @@ async def test_an_assignment_names_its_student_people_and_signers(school: School
     r = await world.http.get(f"/v1/schools/{sid}/assignments/{assignment['id']}", headers=school.h("trainer"))
     body = r.json()
     assert body["student_name"] == "Jan Student 0" and body["student_code"] == "100000"
+    assert body["student_user_id"] == student.user_id
     assert body["names"][school.staff["supervisor"]] == "Sanne Begeleider"
     assert body["names"][student.user_id] == "Jan Student 0"  # the student who signed
     listed = await world.http.get(f"/v1/schools/{sid}/assignments", headers=school.h("supervisor"))

@@ -141,6 +141,7 @@ class AssignmentOut(BaseModel):
     names: dict[str, str] = Field(default={}, description="Display names of the people on it and who signed")
     student_name: str | None = None
     student_code: str | None = None
+    student_user_id: str | None = Field(default=None, description="The student's account, which signs as student")
     adopted_by: str | None = None
     adopted_at: datetime | None = None
     execution_started_at: datetime | None = None
