@@ -198,7 +198,23 @@ def test_three_signatures_each_with_an_explicit_confirmation(page: Page, school:
     expect(page.locator(".notice")).to_contain_text("handtekening is opgeslagen")
     expect(page.locator(".sig-student")).to_contain_text("Jan de Vries")
     sign_out(page)
-    for email, student, mine in ((FATIMA, "Fatima El Amrani", True), (TRAINER, "Jan de Vries", False),
+    # Signing twice: two tabs on Fatima's confirmation; the second one is told it changed and has nothing to sign.
+    sign_in(page, FATIMA, password)
+    nav(page, "Mijn examens")
+    page.get_by_role("link", name="Bekijken en goedkeuren").click()
+    other = page.context.new_page()
+    other.goto(page.url)
+    page.locator("#f-confirm").check()
+    page.get_by_role("button", name=re.compile("ondertekenen")).click()
+    expect(page.locator(".notice")).to_contain_text("handtekening is opgeslagen")
+    other.locator("#f-confirm").check()
+    other.get_by_role("button", name=re.compile("ondertekenen")).click()
+    expect(other.locator("#error-summary")).to_contain_text("al ondertekend")
+    expect(other.locator(".notice")).to_contain_text("niets (meer) te ondertekenen")
+    expect(other.get_by_role("button", name=re.compile("ondertekenen"))).to_have_count(0)
+    other.close()
+    sign_out(page)
+    for email, student, mine in ((TRAINER, "Jan de Vries", False),
                                  (TRAINER, "Fatima El Amrani", False), (SUPERVISOR, "Jan de Vries", False),
                                  (SUPERVISOR, "Fatima El Amrani", False)):
         sign_in(page, email, password)
@@ -237,6 +253,14 @@ def test_the_exam_board_adopts_for_the_group(page: Page, school: dict[str, Any],
 def test_the_supervisor_schedules_part_by_part_reschedules_and_cancels(page: Page, school: dict[str, Any],
                                                                        exam: dict[str, Any]) -> None:
     sign_in(page, SUPERVISOR, school["password"])
+    # Daan's assignment still awaits approval: scheduling it is refused, saying why.
+    open_assignment(page, "Daan Jansen")
+    page.goto(f"/schedule?assignment_ids={page.url.rsplit('/', 1)[-1]}")
+    expect(page.locator("#who + ul")).to_contain_text("nog niet vastgesteld")
+    page.locator("#f-all_parts_starts_at").fill(local(datetime.now(ZONE) + timedelta(days=30)))
+    page.get_by_role("button", name="Inplannen").click()
+    expect(page.locator("#error-summary")).to_contain_text("is nog niet vastgesteld")
+    expect(page.locator("#f-all_parts_starts_at")).not_to_have_value("")
     page.goto("/assignments?state=adopted")
     page.locator("#pick-all").check()
     page.get_by_role("button", name="Gekozen opdrachten inplannen").click()

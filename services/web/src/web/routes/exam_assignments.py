@@ -178,9 +178,17 @@ async def _approve_page(ctx: Ctx, assignment_id: str, *, status: int = 200, erro
                         stale: bool = False) -> Response:
     a = await ctx.get("exams", f"{_base(ctx)}/{assignment_id}")
     attachments = await _files(ctx, a["attachment_ids"])
+    mine = _my_signer_roles(ctx, a)
+    if stale:  # the version shown is no longer current: say why, and sign nothing
+        error = say(ctx, "De opdracht is gewijzigd sinds je hem opende: je hebt nog niets ondertekend. Lees de "
+                         "nieuwe versie hieronder en teken opnieuw.",
+                    "The assignment changed since you opened it: you have signed nothing yet. Read the new "
+                    "version below and sign again.") if mine else say(
+            ctx, "Je hebt deze opdracht al ondertekend (bijvoorbeeld in een ander venster); er is niets meer te doen.",
+            "You already signed this assignment (in another window, for example); nothing is left to do.")
     return render(ctx, "exam_approve.html", status=status, error=error, a=a, attachments=attachments,
                   title=say(ctx, f"Versie {a['version']} ondertekenen", f"Sign version {a['version']}"),
-                  my_roles=_my_signer_roles(ctx, a), signers=SIGNERS, people_words=PEOPLE, stale=stale)
+                  my_roles=mine, signers=SIGNERS, people_words=PEOPLE, stale=stale)
 
 
 @router.post("/{assignment_id}/approve", summary="Sign the version shown (explicit confirmation)")
@@ -195,11 +203,7 @@ async def approve(assignment_id: str, ctx: Ctx = Depends(in_school), version: Fi
                        headers=if_match(version))
     except ApiError as exc:
         if is_stale(exc):
-            return await _approve_page(ctx, assignment_id, status=412, stale=True, error=say(
-                ctx, "De opdracht is gewijzigd sinds je hem opende: je hebt nog niets ondertekend. Lees de nieuwe "
-                     "versie hieronder en teken opnieuw.",
-                "The assignment changed since you opened it: you have signed nothing yet. Read the new version "
-                "below and sign again."))
+            return await _approve_page(ctx, assignment_id, status=412, stale=True)
         return await _approve_page(ctx, assignment_id, status=exc.status, error=localized(ctx, exc))
     return back(f"/assignments/{assignment_id}?signed=1")
 
