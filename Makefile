@@ -9,6 +9,7 @@ export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 .PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify bench-import bench-overview clean
 .PHONY: browser bench-web
+.PHONY: bench-web-overview
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -70,6 +71,9 @@ bench-import: install  ## a 5,000-row .xlsx through the four import steps, commi
 
 bench-overview: install  ## the overview, 1,000 students x 10 exams, read through the gateway as a supervisor
 	$(PY) bench/overview.py
+
+bench-web-overview: install  ## the web app's overview page, 1,000 imported students x 10 exams, as the exam board
+	$(PY) bench/web_overview.py
 
 bench-web: install browser  ## main pages through the gateway; 537,000,000 bytes via tus-js-client in Chromium vs minio
 	$(PY) bench/web.py

@@ -133,6 +133,17 @@ def test_the_supervisor_prepares_for_the_group_after_a_refusal(page: Page, schoo
     expect(page.locator(".notice")).to_contain_text("Klaargezet voor 3 student(en)")
     expect(page.locator("tbody tr")).to_have_count(3)
     both_languages(page, "exam-assignments")
+    # Once more for Jan: refused for everyone chosen, naming him and why, at his row.
+    page.goto(f"/assignments/new?exam_id={exam['id']}")
+    page.get_by_label("Jan de Vries").check()
+    page.locator("#f-title").fill("Tweede opdracht")
+    page.locator("#f-text").fill("Dubbel.")
+    page.locator("#f-first_assessor_id").select_option(label="Erik Examinator")
+    page.locator("#f-adopter_id").select_option(label="Eva Commissie")
+    page.get_by_role("button", name="Opdracht klaarzetten").click()
+    expect(page.locator("#error-summary")).to_contain_text("Jan de Vries heeft al een opdracht voor dit examen")
+    expect(page.locator("tr.row-error")).to_contain_text("heeft al een opdracht")
+    expect(page.get_by_label("Jan de Vries")).to_be_checked()
 
 
 def open_assignment(page: Page, student: str) -> None:
@@ -261,6 +272,12 @@ def test_the_supervisor_schedules_part_by_part_reschedules_and_cancels(page: Pag
     page.get_by_role("button", name="Inplannen").click()
     expect(page.locator("#error-summary")).to_contain_text("is nog niet vastgesteld")
     expect(page.locator("#f-all_parts_starts_at")).not_to_have_value("")
+    # Prepared wrongly: deleted before execution (it stays, marked deleted).
+    open_assignment(page, "Daan Jansen")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Opdracht verwijderen").click()
+    expect(page.locator(".notice")).to_contain_text("De opdracht is verwijderd")
+    expect(page.locator("tr", has_text="Daan Jansen")).to_contain_text("Verwijderd")
     page.goto("/assignments?state=adopted")
     page.locator("#pick-all").check()
     page.get_by_role("button", name="Gekozen opdrachten inplannen").click()
@@ -284,6 +301,9 @@ def test_the_supervisor_schedules_part_by_part_reschedules_and_cancels(page: Pag
     open_assignment(page, "Jan de Vries")
     rows = page.locator("table", has_text="Onderdeel").locator("tbody tr")
     expect(rows).to_have_count(2)
+    # Approved and scheduled: no more edits by the supervisor, and no deleting after execution started.
+    expect(page.get_by_role("button", name="Wijzigingen opslaan")).to_have_count(0)
+    expect(page.get_by_role("button", name="Opdracht verwijderen")).to_have_count(0)
     expect(rows.nth(1)).to_contain_text("Afdeling Noord, kamer 3")  # copied from the part above
     page.get_by_role("link", name="Afmelden Criteriumgericht interview").click()
     expect(page.locator("#consequence")).to_contain_text("Afmelden kan nog zonder gevolgen")  # 20 days ahead

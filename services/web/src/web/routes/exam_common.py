@@ -55,6 +55,14 @@ DUTCH = {
     "There is no part above to copy from.": "Er is geen onderdeel erboven om te kopiëren.",
     "This exam has no such part.": "Dit examen heeft dit onderdeel niet.",
     "This part is listed twice.": "Dit onderdeel staat er twee keer in.",
+    "does not exist in this school": "bestaat niet in deze school",
+    "is not linked to you": "is niet aan jou gekoppeld",
+    "is not enrolled in this exam's programme": "volgt de opleiding van dit examen niet",
+    "this exam is unavailable for this student": "dit examen is voor deze student niet beschikbaar",
+    "has no account to approve with yet": "heeft nog geen account om mee goed te keuren",
+    "has no supervisor": "heeft geen begeleider",
+    "already has an assignment for this exam (delete it first)":
+        "heeft al een opdracht voor dit examen (verwijder die eerst)",
 }
 
 

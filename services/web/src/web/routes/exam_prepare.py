@@ -37,6 +37,11 @@ async def _form(ctx: Ctx, exam_id: str | None, *, q: str | None = None, status: 
             staff(ctx, "assessor"), staff(ctx, "exam_board"), staff(ctx, "workplace_trainer"))
         refused = {str(e.get("student_id")): str(e.get("reason") or "") for e in (error.errors if error else [])
                    if e.get("student_id")}
+        if refused and error is not None:  # name the students, not their ids, in the summary at the top
+            names = {s["id"]: f"{s['first_name']} {s['last_name']}" for s in items(students)}
+            error = ApiError(error.status, error.title, say(ctx, "Niet klaargezet, voor niemand: ",
+                                                            "Not prepared, for nobody: ") + "; ".join(
+                f"{names.get(sid, sid)} {reason}" for sid, reason in refused.items()), error.errors, error.body)
         context.update(students=items(students), more_students=bool(students.get("next_cursor")),
                        bank=items(bank), groups=group_list, assessors=assessors, board=board, trainers=trainers,
                        refused=refused)
