@@ -27,7 +27,7 @@ from tests.e2e.browser.conftest import audit, sign_in
 from tests.e2e.test_exams_journey import EXAM as JOURNEY_EXAM
 from tests.e2e.test_exams_journey import eventually
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # a shared 2-core machine: seeding may be slow
 DOMAIN = "demo-roc.example"
 SUPERVISOR, ASSESSOR, BOARD, TRAINER = (f"{h}@{DOMAIN}" for h in ("begeleider", "examinator", "examencommissie",
                                                                    "praktijkopleider"))

@@ -64,3 +64,24 @@ def test_each_role_gets_its_exam_pages() -> None:
     assert paths("assessor") == ["/assignments", "/overview", "/dashboard"]
     assert paths("exam_board") == ["/assignments", "/overview"]
 
+
+
+def test_an_overview_cell_says_its_state_and_attempt_in_words_and_opens_the_students_exam() -> None:
+    from web.routes.exam_views import _matrix
+
+    data = {"rows": [{"student_id": "stu_1", "student_code": "100001", "first_name": "Jan", "last_name": "de Vries",
+                      "cells": [
+                          {"exam_id": "e1", "state": "partly_scheduled_started", "attempt_number": 2,
+                           "assignment_id": "asg_1", "assignment_state": "adopted"},
+                          {"exam_id": "e2", "state": "not_scheduled", "attempt_number": None,
+                           "assignment_id": "asg_2", "assignment_state": "locked"},
+                          {"exam_id": "e3", "state": "not_scheduled", "attempt_number": None,
+                           "assignment_id": None, "assignment_state": None}]}]}
+    [row] = _matrix(ctx("nl", ("school_supervisor",)), data)
+    first, second, third = row["cells"]
+    assert (first["text"], first["attempt"], first["href"]) == ("Deels ingepland, begonnen", " · poging 2",
+                                                                "/assignments/asg_1")
+    assert second["sub"] == "wacht op vaststelling"
+    assert third["href"] == "/assignments/new?exam_id=e3&student_ids=stu_1"  # a supervisor prepares from here
+    [board_row] = _matrix(ctx("en", ("exam_board",)), data)
+    assert board_row["cells"][2]["href"] is None and board_row["cells"][0]["attempt"] == " · attempt 2"

@@ -48,11 +48,37 @@ async def overview(ctx: Ctx = Depends(in_school), programme_id: str | None = Que
     if programme_id and not (student and not student_id):
         data = await ctx.get("exams", f"/v1/schools/{sid}/overview", programme_id=programme_id, group_id=group_id,
                              student_id=student_id, cursor=cursor, limit=PAGE)
+    rows = _matrix(ctx, data)
     filters = {"programme_id": programme_id or "", "group_id": group_id or "", "student": student or "",
                "student_id": student_id or ""}
-    return render(ctx, "exam_overview.html", title=say(ctx, "Examenoverzicht", "Exam overview"), data=data,
+    return render(ctx, "exam_overview.html", title=say(ctx, "Examenoverzicht", "Exam overview"), data=data, rows=rows,
                   programmes=programmes, groups=group_list, filters=filters, matches=matches, cursor=cursor,
                   states=EXAM_STATES, may_prepare=ctx.has(*PREPARERS))
+
+
+SUB = {"preparing": ("opdracht in voorbereiding", "assignment being prepared"),
+       "locked": ("wacht op vaststelling", "awaiting adoption"),
+       "deleted": ("opdracht verwijderd", "assignment deleted")}
+
+
+def _matrix(ctx: Ctx, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each cell's words, link and note, worked out once here: a page has up to 50 x the exams' cells."""
+    words = {code: say(ctx, *pair) for code, pair in EXAM_STATES.items()}
+    attempt = say(ctx, "poging", "attempt")
+    subs = {code: say(ctx, *pair) for code, pair in SUB.items()}
+    prepare = ctx.has(*PREPARERS)
+    rows = []
+    for row in data["rows"]:
+        cells = []
+        for c in row["cells"]:
+            href = f"/assignments/{c['assignment_id']}" if c["assignment_id"] else (
+                f"/assignments/new?exam_id={c['exam_id']}&student_ids={row['student_id']}" if prepare else None)
+            note = c["assignment_state"] if c["state"] == "not_scheduled" else None
+            cells.append({"state": c["state"], "text": words.get(c["state"], c["state"]), "href": href,
+                          "attempt": f" · {attempt} {c['attempt_number']}" if c["attempt_number"] else "",
+                          "sub": subs.get(note or "")})
+        rows.append({"name": f"{row['first_name']} {row['last_name']}", "code": row["student_code"], "cells": cells})
+    return rows
 
 
 async def _assignments(ctx: Ctx, ids: set[str]) -> dict[str, dict[str, Any]]:
