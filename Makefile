@@ -9,6 +9,7 @@ export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 
 .PHONY: install up down test lint typecheck contracts bench-events bench-identity bench-evidence bench-notify bench-import bench-overview clean
 .PHONY: browser bench-web
+.PHONY: bench-web-overview bench-finalize
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -71,9 +72,11 @@ bench-import: install  ## a 5,000-row .xlsx through the four import steps, commi
 bench-overview: install  ## the overview, 1,000 students x 10 exams, read through the gateway as a supervisor
 	$(PY) bench/overview.py
 
-.PHONY: bench-finalize
 bench-finalize: install  ## 200 assessments finalized through the gateway -> evidence locked, result e-mail accepted
 	$(PY) bench/finalize.py
+
+bench-web-overview: install  ## the web app's overview page, 1,000 imported students x 10 exams, as the exam board
+	$(PY) bench/web_overview.py
 
 bench-web: install browser  ## main pages through the gateway; 537,000,000 bytes via tus-js-client in Chromium vs minio
 	$(PY) bench/web.py

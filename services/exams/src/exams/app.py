@@ -9,6 +9,7 @@ from exams.assignments import repository as assignments_repo
 from exams.assignments.api import router as assignments_router
 from exams.catalog import repository as catalog_repo
 from exams.catalog.api import router as catalog_router
+from exams.projections import people as people_repo
 from exams.projections import repository as projections_repo
 from exams.results import repository as results_repo
 from exams.results.api import router as results_router
@@ -62,6 +63,7 @@ async def ensure_indexes(db: Db) -> None:
                    assessment_repo):
         await module.ensure_indexes(db)
     await results_repo.ensure_indexes(db)
+    await people_repo.ensure_indexes(db)
 
 
 def create_app(settings: ExamsSettings | None = None) -> FastAPI:

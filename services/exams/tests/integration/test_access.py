@@ -47,6 +47,8 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None, list[Role]]] = [
     ("GET", f"/v1/schools/{S}/overview?programme_id={{programme}}", None, [Role.STUDENT, Role.WORKPLACE_TRAINER]),
     ("GET", f"/v1/schools/{S}/dashboard", None, [r for r in ALL if r != Role.ASSESSOR]),
     ("GET", f"/v1/schools/{S}/me/exams", None, [r for r in ALL if r != Role.STUDENT]),
+    ("GET", f"/v1/schools/{S}/people", None, [Role.STUDENT, Role.WORKPLACE_TRAINER]),
+    ("GET", f"/v1/schools/{S}/assignments/{{assignment}}/parts", None, []),
 ]
 
 

@@ -85,8 +85,23 @@ def menu(ctx: Ctx) -> list[tuple[str, str, str]]:
         items.append(("/my-students", "Mijn studenten", "My students"))
     if ctx.has("student", "school_supervisor"):
         items.append(("/messages", "Berichten", "Messages"))
+    items += exam_menu(ctx)
     if ctx.school_id:
         items += [("/library", "Bibliotheek", "Library"), ("/alerts", "Meldingen", "Notifications")]
+    return items
+
+
+def exam_menu(ctx: Ctx) -> list[tuple[str, str, str]]:
+    """The exam pages for the person's roles (Web II)."""
+    items: list[tuple[str, str, str]] = []
+    if ctx.has("student"):
+        items.append(("/my-exams", "Mijn examens", "My exams"))
+    if ctx.has("school_admin", "school_supervisor", "assessor", "exam_board", "workplace_trainer"):
+        items.append(("/assignments", "Examenopdrachten", "Exam assignments"))
+    if ctx.has("school_admin", "school_supervisor", "assessor", "exam_board"):
+        items.append(("/overview", "Examenoverzicht", "Exam overview"))
+    if ctx.has("assessor"):
+        items.append(("/dashboard", "Beoordelen", "Assessing"))
     return items
 
 

@@ -137,6 +137,11 @@ class AssignmentOut(BaseModel):
     pending_approvals: list[str]
     content_hash: str
     people_changes: list[PeopleChange] = []
+    late_attachment_ids: list[str] = Field(default=[], description="Files uploaded after the lock: not signed")
+    names: dict[str, str] = Field(default={}, description="Display names of the people on it and who signed")
+    student_name: str | None = None
+    student_code: str | None = None
+    student_user_id: str | None = Field(default=None, description="The student's account, which signs as student")
     adopted_by: str | None = None
     adopted_at: datetime | None = None
     execution_started_at: datetime | None = None
@@ -201,6 +206,27 @@ def assignment_out(doc: Doc) -> AssignmentOut:
     return AssignmentOut(id=doc["_id"], **fields, pending_approvals=pending_roles(doc), content_hash=content_hash(doc))
 
 
+async def named(db: Database, outs: list[AssignmentOut]) -> list[AssignmentOut]:
+    """The assignments with the names of their students, the people on them and who signed or changed them."""
+    from exams.projections import people
+    from exams.projections import repository as projections
+
+    ids = [u for a in outs for u in (*a.people.values(), *(x.user_id for x in a.approvals),
+                                     *(c.by for c in a.people_changes), a.adopted_by) if u]
+    names = await people.names_of(db, ids)
+    school_ids = {a.school_id for a in outs}
+    students = {d["_id"]: d for sid in school_ids
+                for d in await projections.get_students(db, sid, sorted({a.student_id for a in outs}))}
+    for a in outs:
+        student = students.get(a.student_id, {})
+        a.student_name = " ".join(p for p in (student.get("first_name"), student.get("last_name")) if p) or None
+        a.student_code = student.get("student_code")
+        a.names = {u: names[u] for u in ids if u in names}
+        if student.get("user_id") and a.student_name:
+            a.names[student["user_id"]] = a.student_name
+    return outs
+
+
 def bank_out(doc: Doc) -> BankOut:
     """The API view of a bank assignment."""
     return BankOut(id=doc["_id"], **{k: v for k, v in doc.items() if k in BankOut.model_fields and k != "id"})
@@ -248,7 +274,7 @@ async def list_assignments(db: Database, school_id: str, student_id: Id | None =
     """Filtered by student, exam and state; paged by cursor."""
     docs = await service.list_readable(db, rights=reader(principal, school_id), after=cursor, limit=limit,
                                        filters={"student_id": student_id, "exam_id": exam_id, "state": state})
-    return page([assignment_out(d) for d in docs], limit, lambda a: a.id)
+    return page(await named(db, [assignment_out(d) for d in docs]), limit, lambda a: a.id)
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentOut, summary="One assignment (ETag: its version)")
@@ -257,7 +283,7 @@ async def get_assignment(response: Response, db: Database, school_id: str, assig
     """The assignment with its approvals (signatures) and recorded people changes."""
     doc = await service.readable(db, principal=principal, school_id=school_id, assignment_id=assignment_id)
     response.headers["ETag"] = etag(doc["version"])
-    return assignment_out(doc)
+    return (await named(db, [assignment_out(doc)]))[0]
 
 
 @router.patch("/assignments/{assignment_id}", response_model=AssignmentOut, responses=RESPONSES,

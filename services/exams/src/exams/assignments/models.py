@@ -166,3 +166,23 @@ def delete(a: Doc, *, by: str, execution_started: bool, at: datetime) -> tuple[D
     new = {**a, "state": DELETED, "deleted_by": by, "deleted_at": at, "version": a["version"] + 1, "updated_at": at}
     return new, [AssignmentDeletedV1(assignment_id=a["_id"], school_id=a["school_id"], student_id=a["student_id"],
                                      exam_id=a["exam_id"], deleted_by=by, deleted_at=at)]
+
+
+def attach(a: Doc, *, file_id: str, at: datetime) -> tuple[Doc, list[Event]]:
+    """A file the supervisor uploaded for the assignment: part of what is signed while preparing.
+
+    Before the lock it joins `attachment_ids` and, like any change, asks the approvers again. After the lock the
+    signed content cannot change, so it is kept apart in `late_attachment_ids`. A replay changes nothing.
+    """
+    if a["state"] == DELETED or file_id in a.get("attachment_ids", []) or file_id in a.get("late_attachment_ids", []):
+        return a, []
+    if a["state"] != PREPARING:
+        return {**a, "late_attachment_ids": [*a.get("late_attachment_ids", []), file_id],
+                "version": a["version"] + 1, "updated_at": at}, []
+    new = {**a, "attachment_ids": [*a.get("attachment_ids", []), file_id], "version": a["version"] + 1,
+           "updated_at": at}
+    if not a["approvals"]:
+        return new, []
+    new["superseded_approvals"] = [*a.get("superseded_approvals", []), *a["approvals"]]
+    new["approvals"] = []
+    return new, prepared_events(new)

@@ -268,3 +268,13 @@ async def list_readable(db: Db, *, rights: Reader, filters: Doc, after: str | No
         student_ids = [wanted] if student_ids is None or wanted in student_ids else []
     return await repo.find(db, school_id=rights.school_id, student_ids=student_ids, filters=query, after=after,
                            limit=limit)
+
+
+async def attachment_uploaded(db: Db, session: Session, *, outbox: Outbox, school_id: str, assignment_id: str,
+                              file_id: str) -> None:
+    """Evidence stored a supervisor's file for an assignment: list it there (a replayed event changes nothing)."""
+    doc = await repo.get(db, school_id, assignment_id, session)
+    if doc is None:
+        return
+    new, events = models.attach(doc, file_id=file_id, at=now())
+    await _save(db, session, outbox, doc, new, events)

@@ -20,13 +20,16 @@ from contracts.enrollment import (
     StudentUpdatedV1,
 )
 from contracts.evidence import FileUploadedV1
-from contracts.identity import MembershipGrantedV1, MembershipRevokedV1
+from contracts.identity import MembershipGrantedV1, MembershipRevokedV1, UserCreatedV1, UserUpdatedV1
 from exams.assessment import service as assessment
 from exams.assignments import bank
+from exams.assignments import service as assignments
 from exams.common import Session
+from exams.projections import people
 from exams.projections import repository as repo
 from kit.consumer import Handler
 from kit.mongo import Db
+from kit.outbox import Outbox
 
 
 def build_handlers(db: Db) -> Mapping[type[Event], Handler]:
@@ -86,6 +89,12 @@ def build_handlers(db: Db) -> Mapping[type[Event], Handler]:
         if data.kind == "assessment_attachment" and data.attempt_id and data.part_id:
             await assessment.attachment_uploaded(db, session, school_id=data.school_id, attempt_id=data.attempt_id,
                                                  part_id=data.part_id, user_id=data.uploaded_by, file_id=data.file_id)
+        if data.kind == "assignment_attachment" and data.assignment_id:
+            await assignments.attachment_uploaded(db, session, outbox=Outbox(db, "exams"), school_id=data.school_id,
+                                                  assignment_id=data.assignment_id, file_id=data.file_id)
+
+    async def user(env: Envelope, data: UserCreatedV1 | UserUpdatedV1, session: Session) -> None:
+        await people.set_name(db, session, user_id=data.user_id, display_name=data.display_name)
 
     table: dict[type[Event], Any] = {
         MembershipGrantedV1: granted, MembershipRevokedV1: revoked,
@@ -94,5 +103,6 @@ def build_handlers(db: Db) -> Mapping[type[Event], Handler]:
         GroupChangedV1: group, GroupMembersChangedV1: group_members,
         ProgrammePublishedV1: programme, ProgrammeEnabledV1: enabled, ExamUnavailableMarkedV1: unavailable,
         FileUploadedV1: uploaded,
+        UserCreatedV1: user, UserUpdatedV1: user,
     }
     return table

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -151,3 +151,35 @@ async def my_students(db: Database, principal: Principal = Depends(current_princ
     for student in found:
         student["planned_parts"] = [schedule_out(p) for p in student["planned_parts"]]
     return found
+
+
+class PersonOut(BaseModel):
+    """A staff member of the school, to name on an assignment or a schedule."""
+
+    user_id: str
+    display_name: str
+    roles: list[str]
+
+
+@router.get("/v1/schools/{school_id}/people", response_model=list[PersonOut],
+            summary="The school's staff with their names, optionally holding one role (to pick assessors and others)")
+async def people(db: Database, school_id: str,
+                 role: Literal["school_admin", "school_supervisor", "assessor", "exam_board",
+                               "workplace_trainer"] | None = None,
+                 limit: int = Query(default=500, ge=1, le=2000), _: Principal = Depends(STAFF)) -> Any:
+    """Names come from identity's user events; students are never listed."""
+    from exams.projections import people as directory
+
+    return await directory.directory(db, school_id, role, limit)
+
+
+@router.get("/v1/schools/{school_id}/assignments/{assignment_id}/parts", response_model=list[ScheduleOut],
+            summary="Every scheduled (or cancelled) part of an assignment, of all its attempts, by start")
+async def assignment_parts(db: Database, school_id: str, assignment_id: str,
+                           principal: Principal = Depends(require_roles(*Role))) -> Any:
+    """For whoever may read the assignment."""
+    from exams.assignments.service import readable
+    from exams.scheduling import repository as schedules
+
+    await readable(db, principal=principal, school_id=school_id, assignment_id=assignment_id)
+    return [schedule_out(d) for d in await schedules.schedules_of_assignment(db, assignment_id)]

@@ -2,6 +2,10 @@
 
 from web.routes import (
     auth,
+    exam_assignments,
+    exam_prepare,
+    exam_schedule,
+    exam_views,
     groups,
     home,
     imports,
@@ -18,3 +22,5 @@ from web.routes import (
 ROUTERS = [auth.router, home.router, operator.router, people.router, programmes.router, students.router,
            groups.router, imports.router, library.router, library.files, school.router, messages.router,
            supervision.router]
+# The exam pages (Web II); /assignments/new comes before /assignments/{id}.
+ROUTERS += [exam_prepare.router, exam_assignments.router, exam_schedule.router, exam_views.router]
