@@ -111,7 +111,7 @@ class ResultAvailableV1(Event):
 
 @register
 class ExamBoardCaseDecidedV1(Event):
-    """The exam board decided a case (objection, exemption, accommodation, extra attempt, irregularity)."""
+    """The exam board decided a case (inspection, objection, exemption, accommodation, extra attempt, fraud)."""
 
     TYPE = "exams.board_case_decided"
     VERSION = 1
@@ -121,6 +121,11 @@ class ExamBoardCaseDecidedV1(Event):
     student_id: str
     kind: str
     decided_at: datetime
+    outcome: str | None = Field(default=None, description="e.g. granted, refused, new_assessment, amended, fraud")
+    decided_by: str | None = None
+    exam_id: str | None = None
+    attempt_id: str | None = None
+    result_id: str | None = Field(default=None, description="The superseding result the decision inserted, if any")
 
 
 @register

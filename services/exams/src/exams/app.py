@@ -7,6 +7,10 @@ from exams.assessment import repository as assessment_repo
 from exams.assessment.api import router as assessment_router
 from exams.assignments import repository as assignments_repo
 from exams.assignments.api import router as assignments_router
+from exams.audit import repository as audit_repo
+from exams.audit.api import router as audit_router
+from exams.cases import repository as cases_repo
+from exams.cases.api import router as cases_router
 from exams.catalog import repository as catalog_repo
 from exams.catalog.api import router as catalog_router
 from exams.projections import people as people_repo
@@ -64,6 +68,8 @@ async def ensure_indexes(db: Db) -> None:
         await module.ensure_indexes(db)
     await results_repo.ensure_indexes(db)
     await people_repo.ensure_indexes(db)
+    for board_module in (cases_repo, audit_repo):
+        await board_module.ensure_indexes(db)
 
 
 def create_app(settings: ExamsSettings | None = None) -> FastAPI:
@@ -78,6 +84,6 @@ def create_app(settings: ExamsSettings | None = None) -> FastAPI:
         title="Exams",
         description=DESCRIPTION,
         routers=[catalog_router, assignments_router, scheduling_router, views_router,
-                 assessment_router, results_router],
+                 assessment_router, results_router, cases_router, audit_router],
         startup=[indexes],
     )

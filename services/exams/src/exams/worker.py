@@ -1,10 +1,11 @@
-"""The exams service's worker: its outbox relay and the consumer of identity, enrollment, evidence and its own
-events."""
+"""The exams service's worker: its outbox relay, the consumer of identity, enrollment, evidence and its own
+events, and the audit trail's consumer of its own events."""
 
 from collections.abc import Mapping
 
 from contracts import Event, events_topic
 from exams.app import ensure_indexes
+from exams.audit.handlers import build_handlers as audit_handlers
 from exams.projections.handlers import build_handlers
 from exams.results import handlers as results_handlers
 from exams.settings import ExamsSettings
@@ -28,7 +29,11 @@ def consumers(settings: ExamsSettings) -> list[ConsumerSpec]:
                          handlers=handlers),
             # results: a group of its own, so computing a result never queues behind projection or audit work
             ConsumerSpec(group=f"{settings.service}-results", topics=[events_topic("exams")],
-                         handlers=results_handlers.build_handlers)]
+                         handlers=results_handlers.build_handlers),
+            # the audit trail: a group of its own on the service's own topic (exams.events in production); a handler
+            # table maps each event class to one handler, and results consumes some of the audited events too
+            ConsumerSpec(group=f"{settings.service}-audit", topics=[events_topic(settings.service)],
+                         handlers=audit_handlers)]
 
 
 def main() -> None:

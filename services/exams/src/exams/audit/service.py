@@ -1,0 +1,32 @@
+"""Audit use cases: verifying a school's chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exams.audit import chain
+from exams.audit import repository as repo
+from kit.mongo import Db
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What walking a chain found."""
+
+    records: int
+    last_valid_seq: int
+    head_seq: int
+    broken: chain.Break | None
+
+
+async def verify(db: Db, school_id: str) -> Verification:
+    """Walk the school's chain from its first record; stop at the first broken link."""
+    walker = chain.Walk()
+    broken: chain.Break | None = None
+    async for record in repo.chain(db, school_id):
+        if (broken := walker.step(record)) is not None:
+            break
+    head = await repo.head(db, school_id)
+    if broken is None:
+        broken = walker.finish(head)
+    return Verification(walker.records, walker.last, (head or {}).get("seq", 0), broken)

@@ -1,0 +1,1 @@
+"""Exam-board cases: inspection, objection, exemption, accommodation, extra attempt, fraud; the school calendar."""
