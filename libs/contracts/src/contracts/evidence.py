@@ -9,7 +9,7 @@ from contracts.envelope import Event
 from contracts.registry import register
 
 FileKind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment",
-                   "assessment_attachment"]
+                   "assessment_attachment", "case_document"]
 
 
 @register
@@ -28,6 +28,7 @@ class FileUploadedV1(Event):
     assignment_id: str | None = None
     bank_assignment_id: str | None = Field(default=None, description="The bank entry of a bank_attachment")
     part_id: str | None = Field(default=None, description="The attempt's part of an assessment_attachment")
+    case_id: str | None = Field(default=None, description="The exam-board case of a case_document")
     filename: str = Field(max_length=255)
     content_type: str
     size: int = Field(ge=0)

@@ -1,5 +1,5 @@
 """Event handlers: identity's memberships and enrollment's students, links, groups and programmes, kept locally;
-evidence's uploads of bank and assessment attachments."""
+evidence's uploads of bank and assessment attachments and of exam-board case documents."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ from contracts.identity import MembershipGrantedV1, MembershipRevokedV1, UserCre
 from exams.assessment import service as assessment
 from exams.assignments import bank
 from exams.assignments import service as assignments
+from exams.cases import repository as case_documents
 from exams.common import Session
 from exams.projections import people
 from exams.projections import repository as repo
+from kit.clock import now
 from kit.consumer import Handler
 from kit.mongo import Db
 from kit.outbox import Outbox
@@ -92,6 +94,9 @@ def build_handlers(db: Db) -> Mapping[type[Event], Handler]:
         if data.kind == "assignment_attachment" and data.assignment_id:
             await assignments.attachment_uploaded(db, session, outbox=Outbox(db, "exams"), school_id=data.school_id,
                                                   assignment_id=data.assignment_id, file_id=data.file_id)
+        if data.kind == "case_document" and data.case_id:
+            await case_documents.add_document(db, session, school_id=data.school_id, case_id=data.case_id,
+                                              file_id=data.file_id, at=now())
 
     async def user(env: Envelope, data: UserCreatedV1 | UserUpdatedV1, session: Session) -> None:
         await people.set_name(db, session, user_id=data.user_id, display_name=data.display_name)
