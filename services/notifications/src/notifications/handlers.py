@@ -14,6 +14,7 @@ from contracts.exams import (
     AssignmentAwaitingAdoptionV1,
     AssignmentPreparedV1,
     ExamBoardCaseDecidedV1,
+    ExamBoardCaseOpenedV1,
     ExamPartCancelledV1,
     ExamPartRescheduledV1,
     ExamPartScheduledV1,
@@ -59,6 +60,7 @@ def build_handlers(settings: NotificationsSettings) -> Callable[[Db], Mapping[ty
             ExamPartRescheduledV1: h.part_rescheduled, ExamPartCancelledV1: h.part_cancelled,
             ExamBoardCaseDecidedV1: h.case_decided,
             ResultAdoptedV1: h.result_adopted, RetakeOpenedV1: h.retake_opened,  # results
+            ExamBoardCaseOpenedV1: h.case_opened,
             FileUploadedV1: h.file_uploaded, FileWithdrawnV1: h.file_withdrawn,
         }
         return {cls: _refusing_unknown_people(fn) for cls, fn in table.items()}
@@ -235,6 +237,25 @@ class Handlers:
                             school_id=data.school_id, kind="board_decision",
                             recipients=[Recipient(student_user, {"case_kind": data.kind, "case_id": data.case_id})],
                             path=f"/schools/{data.school_id}/exam-board/cases/{data.case_id}")
+
+    async def case_opened(self, env: Envelope, data: ExamBoardCaseOpenedV1, session: Session) -> None:
+        """The exam board (but whoever opened it) hears a case awaits its decision; the student that it is
+        being handled and by when. Nobody's name is in these e-mails."""
+        student_user = await user_of_student(self.db, data.student_id, session)
+        params = {"case_kind": data.kind, "case_id": data.case_id, "deadline_at": data.deadline}
+        path = f"/schools/{data.school_id}/exam-board/cases/{data.case_id}"
+        board = [u for u in await repo.holders_of_role(self.db, data.school_id, "exam_board", session)
+                 if u not in (data.opened_by, student_user)]
+        known = await repo.people(self.db, board, session)
+        recipients = [Recipient(u, params) for u in board if "email" in known.get(u, {})]
+        if recipients:
+            await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
+                                school_id=data.school_id, kind="board_case_opened", recipients=recipients, path=path)
+        await notify_people(self.db, session, self.settings, source_id=str(env.event_id),
+                            source_type=env.type, school_id=data.school_id, kind="board_case_received",
+                            recipients=[Recipient(student_user, {**params,
+                                                                 "by_student": data.opened_by == student_user})],
+                            path=path)
 
     # --- evidence -----------------------------------------------------------------------------
 

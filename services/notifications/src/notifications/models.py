@@ -77,17 +77,29 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("board_decision", "exam_board",
          {"nl": "De examencommissie heeft een besluit genomen", "en": "The exam board has made a decision"},
          {"nl": "De examencommissie heeft een besluit genomen", "en": "The exam board has made a decision"}),
+    Kind("board_case_opened", "exam_board",
+         {"nl": "Nieuwe zaak voor de examencommissie: {case_kind_name}",
+          "en": "New case for the exam board: {case_kind_name}"},
+         {"nl": "Nieuwe zaak ({case_kind_name}), besluit uiterlijk {deadline_at}",
+          "en": "New case ({case_kind_name}), decide by {deadline_at}"}),
+    Kind("board_case_received", "exam_board",
+         {"nl": "De examencommissie behandelt je zaak: {case_kind_name}",
+          "en": "The exam board is handling your case: {case_kind_name}"},
+         {"nl": "De examencommissie beslist uiterlijk {deadline_at} over je zaak ({case_kind_name})",
+          "en": "The exam board decides on your case ({case_kind_name}) by {deadline_at}"}),
     Kind("new_message", "messages",
          {"nl": "Nieuw bericht van {sender_name}", "en": "New message from {sender_name}"},
          {"nl": "Nieuw bericht van {sender_name}: {subject}", "en": "New message from {sender_name}: {subject}"}),
 )}
 
 CASE_KINDS = {
+    "inspection": ("verzoek om inzage", "request for inspection"),
     "objection": ("bezwaar", "objection"),
     "exemption": ("vrijstelling", "exemption"),
     "accommodation": ("aangepaste examinering", "accommodation"),
     "extra_attempt": ("extra examenkans", "extra attempt"),
     "irregularity": ("onregelmatigheid", "irregularity"),
+    "fraud": ("onregelmatigheid of fraude", "irregularity or fraud"),
 }
 
 

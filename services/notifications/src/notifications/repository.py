@@ -19,6 +19,7 @@ Doc = dict[str, Any]
 PEOPLE, STUDENTS, LINKS, PREFERENCES = "people", "students", "links", "preferences"
 NOTIFICATIONS, DELIVERIES, ATTACHMENTS = "notifications", "deliveries", "attachments"
 MESSAGES, MAILBOX, THREADS = "messages", "mailbox", "threads"
+SCHOOL_ROLES = "school_roles"  # one row per person and school: who holds a role there (e.g. the exam board)
 FINAL_CONTENT = {"to": "", "subject": "", "text": "", "html": ""}
 
 
@@ -44,6 +45,7 @@ async def ensure_indexes(db: Db) -> None:
     await db[MAILBOX].create_index([("user_id", ASCENDING), ("thread_id", ASCENDING)], name="thread")
     await db[THREADS].create_index([("school_id", ASCENDING), ("participants", ASCENDING),
                                     ("last_oid", DESCENDING)], name="list")
+    await db[SCHOOL_ROLES].create_index([("school_id", ASCENDING), ("roles", ASCENDING)], name="by_role")
 
 
 def parse_cursor(cursor: str | None) -> ObjectId | None:
@@ -111,6 +113,15 @@ async def set_roles(db: Db, session: Session, user_id: str, school_id: str, role
     await db[PEOPLE].update_one({"_id": user_id}, {"$set": {f"schools.{school_id}": roles},
                                                    "$pull": {"inactive_schools": school_id}},
                                 upsert=True, session=session)
+    await db[SCHOOL_ROLES].update_one({"_id": f"{school_id}:{user_id}"},
+                                      {"$set": {"school_id": school_id, "user_id": user_id, "roles": roles}},
+                                      upsert=True, session=session)
+
+
+async def holders_of_role(db: Db, school_id: str, role: str, session: Session = None) -> list[str]:
+    """The people holding a role in a school now (e.g. its exam board)."""
+    cursor = db[SCHOOL_ROLES].find({"school_id": school_id, "roles": role}, {"user_id": 1}, session=session)
+    return [d["user_id"] async for d in cursor]
 
 
 async def person(db: Db, user_id: str, session: Session = None) -> Doc | None:

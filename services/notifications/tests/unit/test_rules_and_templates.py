@@ -71,6 +71,7 @@ def test_every_kind_renders_in_both_languages_with_escaped_html() -> None:
         "school_name": evil, "expires_at": datetime(2026, 12, 1, tzinfo=UTC), "exam_name": evil, "part_name": evil,
         "starts_at": datetime(2026, 12, 1, 8, tzinfo=UTC), "ends_at": None, "location": evil, "attempt_number": 2,
         "role": "student", "case_kind": "exemption", "sender_name": evil, "subject": evil,
+        "deadline_at": datetime(2026, 12, 28, 22, 59, tzinfo=UTC), "by_student": True,
     }
     for kind in KINDS:
         for language in ("nl", "en"):
@@ -86,6 +87,21 @@ def test_board_decisions_name_the_kind_of_case_in_the_language() -> None:
     nl = render("board_decision", "nl", name="Sam", link=None, params={"case_kind": "extra_attempt"})
     en = render("board_decision", "en", name="Sam", link=None, params={"case_kind": "extra_attempt"})
     assert "over je extra examenkans" in nl.text and "about your extra attempt" in en.text
+
+
+def test_case_e_mails_name_the_kind_and_the_deadline_and_nobody() -> None:
+    params = {"case_kind": "inspection", "deadline_at": datetime(2026, 12, 28, 22, 59, 59, tzinfo=UTC)}
+    board = render("board_case_opened", "nl", name="Lid", link=None, params=params)
+    assert board.subject == "Nieuwe zaak voor de examencommissie: verzoek om inzage"
+    assert "Besluit uiterlijk 28-12-2026 23:59" in board.text
+    mine = render("board_case_received", "nl", name="Sam", link=None, params={**params, "by_student": True})
+    assert "heeft je verzoek (verzoek om inzage) ontvangen" in mine.text and "uiterlijk 28-12-2026 23:59" in mine.text
+    about = render("board_case_received", "en", name="Sam", link=None,
+                   params={**params, "case_kind": "fraud", "by_student": False})
+    assert about.subject == "The exam board is handling your case: irregularity or fraud"
+    assert "opened a case about you (irregularity or fraud)" in about.text and "2026-12-28 23:59" in about.text
+    decided = render("board_decision", "en", name="Sam", link=None, params={"case_kind": "inspection"})
+    assert "about your request for inspection" in decided.text
 
 
 def test_every_problem_type_notifications_raises_has_its_own_title() -> None:
