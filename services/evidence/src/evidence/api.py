@@ -15,7 +15,19 @@ from starlette.types import Scope
 from contracts.values import Line
 from evidence import repository as repo
 from evidence import service
-from evidence.deps import S3, Anyone, Assessor, Auditor, BankEditor, Config, Messenger, PublicS3, Student, Supervisor
+from evidence.deps import (
+    S3,
+    Anyone,
+    Assessor,
+    Auditor,
+    BankEditor,
+    CaseParty,
+    Config,
+    Messenger,
+    PublicS3,
+    Student,
+    Supervisor,
+)
 from evidence.edge import Upload, receive
 from evidence.models import content_disposition
 from evidence.storage import presign, stream
@@ -55,6 +67,7 @@ class FileOut(BaseModel):
     attempt_id: str | None = None
     assignment_id: str | None = None
     bank_assignment_id: str | None = None
+    case_id: str | None = None
     roles: list[str] = []
     retention_class: str
     status: str
@@ -249,6 +262,20 @@ async def upload_bank_attachment(principal: BankEditor, upload: Upload, school_i
                                  outbox: ServiceOutbox) -> FileOut:
     """Stream one attachment of a bank assignment into storage."""
     target = await service.bank_attachment_target(db, principal, school_id, bank_assignment_id)
+    return file_out(await receive(mongo, db, s3, settings, outbox, target=target, upload=upload, by=principal.subject))
+
+
+@router.post("/cases/{case_id}/documents", status_code=201, response_model=FileOut,
+             summary="Add a document to an open exam-board case (its student, the exam board)",
+             description=UPLOAD_DOC + " The case is known from exams' `exams.board_case_opened`; exams lists the "
+                         "file on the case once it consumes `evidence.file_uploaded`. Only the case's student and the "
+                         "exam board can read it.",
+             responses={**UPLOAD_RESPONSES, 404: {"description": "No such case of yours in this school"},
+                        409: {"description": "The case was decided"}})
+async def upload_case_document(principal: CaseParty, upload: Upload, school_id: str, case_id: str, db: Database,
+                               mongo: Mongo, s3: S3, settings: Config, outbox: ServiceOutbox) -> FileOut:
+    """Stream one document of a case into storage."""
+    target = await service.case_document_target(db, principal, school_id, case_id)
     return file_out(await receive(mongo, db, s3, settings, outbox, target=target, upload=upload, by=principal.subject))
 
 

@@ -23,4 +23,5 @@ Messenger = Annotated[Principal, Depends(require_roles(Role.STUDENT, Role.SCHOOL
 Uploader = Annotated[Principal, Depends(require_roles(Role.STUDENT, Role.SCHOOL_SUPERVISOR, Role.SCHOOL_ADMIN))]
 BankEditor = Annotated[Principal, Depends(require_roles(Role.SCHOOL_ADMIN, Role.SCHOOL_SUPERVISOR))]
 Assessor = Annotated[Principal, Depends(require_roles(Role.ASSESSOR))]
+CaseParty = Annotated[Principal, Depends(require_roles(Role.STUDENT, Role.EXAM_BOARD))]
 Auditor = Annotated[Principal, Depends(require_roles(Role.SCHOOL_ADMIN, Role.EXAM_BOARD))]

@@ -20,6 +20,8 @@ from contracts.exams import (
     AssessmentFinalizedV1,
     AssignmentPreparedV1,
     BankAssignmentSavedV1,
+    ExamBoardCaseDecidedV1,
+    ExamBoardCaseOpenedV1,
     ExamPartScheduledV1,
     PartAssessmentFinalizedV1,
 )
@@ -53,6 +55,7 @@ def build_handlers(settings: EvidenceSettings,
             PersonLinkedV1: h.person_linked, PersonUnlinkedV1: h.person_unlinked,
             MembershipGrantedV1: h.membership_granted, MembershipRevokedV1: h.membership_revoked,
             MessageSentV1: h.message_sent,
+            ExamBoardCaseOpenedV1: h.case_opened, ExamBoardCaseDecidedV1: h.case_decided,
         }
         return table
 
@@ -105,6 +108,14 @@ class Handlers:
     async def bank_assignment_saved(self, env: Envelope, data: BankAssignmentSavedV1, session: Session) -> None:
         """A bank assignment exists: its editors may attach files to it."""
         await repo.set_bank_assignment(self.db, data, session)
+
+    async def case_opened(self, env: Envelope, data: ExamBoardCaseOpenedV1, session: Session) -> None:
+        """An exam-board case exists: its student and the board may upload documents for it."""
+        await repo.set_case(self.db, data, session, decided=False)
+
+    async def case_decided(self, env: Envelope, data: ExamBoardCaseDecidedV1, session: Session) -> None:
+        """A decided case takes no more documents."""
+        await repo.set_case(self.db, data, session, decided=True)
 
     # --- enrollment ---------------------------------------------------------------------------
 

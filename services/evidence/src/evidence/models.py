@@ -16,7 +16,7 @@ from kit.auth import Principal, Role
 from kit.errors import Text
 
 Kind = Literal["evidence", "assignment_attachment", "library", "message_attachment", "bank_attachment",
-               "assessment_attachment"]
+               "assessment_attachment", "case_document"]
 
 # An attempt is "in execution" from the moment the first of its parts is scheduled (exams.part_scheduled)
 # until its assessment is finalized (exams.assessment_finalized). Only then may its student add evidence;
@@ -35,6 +35,7 @@ RETENTION_CLASS: dict[str, str] = {
     "assessment_attachment": "exam_documentation",
     "library": "reference",
     "message_attachment": "correspondence",
+    "case_document": "exam_documentation",
 }
 LOCK_PERIOD = {"exam_evidence": timedelta(days=2 * 365)}
 
@@ -113,6 +114,7 @@ class Target:
     assignment_id: str | None = None
     bank_assignment_id: str | None = None
     part_id: str | None = None
+    case_id: str | None = None
     roles: list[str] = field(default_factory=list)
     replaces: str | None = None
 

@@ -223,6 +223,19 @@ async def set_bank_assignment(db: Db, data: Any, session: Session) -> None:
     )
 
 
+async def set_case(db: Db, data: Any, session: Session, *, decided: bool) -> None:
+    """An exam-board case exists in exams (its student and the board may add documents until it is decided)."""
+    fields: Doc = {"school_id": data.school_id, "student_id": data.student_id}
+    update: Doc = {"$set": {**fields, "decided": True}} if decided else {"$set": fields,
+                                                                         "$setOnInsert": {"decided": False}}
+    await db.cases.update_one({"_id": data.case_id}, update, upsert=True, session=session)
+
+
+async def get_case(db: Db, school_id: str, case_id: str) -> Doc | None:
+    """The local view of an exam-board case."""
+    return await db.cases.find_one({"_id": case_id, "school_id": school_id})
+
+
 async def get_bank_assignment(db: Db, school_id: str, bank_id: str) -> Doc | None:
     """The local view of a bank assignment."""
     return await db.bank_assignments.find_one({"_id": bank_id, "school_id": school_id})

@@ -94,6 +94,11 @@ async def require_file_visible(db: Db, principal: Principal, school_id: str, fil
         attempt = await repo.get_attempt(db, school_id, file.get("attempt_id") or "")
         if not may_see_assessment_file(principal, school_id, file, attempt):
             raise Problem(404, "not_found", detail=NO_FILE)
+    elif file["kind"] == "case_document":
+        # an exam-board case's documents (diplomas, statements): the board and the case's student only
+        is_board = Role.EXAM_BOARD in principal.roles_in(school_id)
+        if not is_board and await repo.student_of_user(db, school_id, principal.subject) != file["student_id"]:
+            raise Problem(404, "not_found", detail=NO_FILE)
     elif file["kind"] == "message_attachment":
         # private correspondence: its sender, the recipients the message named, and the school admin
         readers = {file["uploaded_by"], *file.get("reader_ids", [])}
@@ -195,6 +200,20 @@ async def assessment_attachment_target(db: Db, principal: Principal, school_id: 
             "The assessment of this part is final: no file can be added to it."))
     return Target("assessment_attachment", school_id, student_id=attempt["student_id"], attempt_id=attempt_id,
                   part_id=part_id)
+
+
+async def case_document_target(db: Db, principal: Principal, school_id: str, case_id: str) -> Target:
+    """Check that the case is open in this school and the caller is its student or the exam board."""
+    case = await repo.get_case(db, school_id, case_id)
+    own = await repo.student_of_user(db, school_id, principal.subject)
+    if case is None or (Role.EXAM_BOARD not in principal.roles_in(school_id) and own != case["student_id"]):
+        raise Problem(404, "not_found", detail=Text("Deze zaak van de examencommissie bestaat niet.",
+                                                    "No such exam-board case."))
+    if case.get("decided"):
+        raise Problem(409, "conflict", detail=Text(
+            "Over deze zaak is al besloten: er kunnen geen documenten meer bij.",
+            "This case was decided: no more documents can be added."))
+    return Target("case_document", school_id, student_id=case["student_id"], case_id=case_id)
 
 
 def message_attachment_target(school_id: str) -> Target:
@@ -303,7 +322,8 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
         "filename": stored.filename, "content_type": stored.content_type, "size": stored.size,
         "sha256": stored.sha256, "uploaded_by": by, "student_id": target.student_id,
         "attempt_id": target.attempt_id, "assignment_id": target.assignment_id,
-        "bank_assignment_id": target.bank_assignment_id, "part_id": target.part_id, "roles": target.roles,
+        "bank_assignment_id": target.bank_assignment_id, "part_id": target.part_id, "case_id": target.case_id,
+        "roles": target.roles,
         "retention_class": RETENTION_CLASS[target.kind], "status": "active", "locked": False, "created_at": at,
     }
     if target.kind in ("evidence", "assessment_attachment"):
@@ -326,7 +346,8 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
     await outbox.stage(session, FileUploadedV1(
         file_id=stored.file_id, school_id=target.school_id, kind=target.kind, uploaded_by=by,
         student_id=target.student_id, attempt_id=target.attempt_id, assignment_id=target.assignment_id,
-        bank_assignment_id=target.bank_assignment_id, part_id=target.part_id, filename=stored.filename,
+        bank_assignment_id=target.bank_assignment_id, part_id=target.part_id, case_id=target.case_id,
+        filename=stored.filename,
         content_type=stored.content_type,
         size=stored.size, sha256=stored.sha256,
     ), subject=stored.file_id, school_id=target.school_id)
