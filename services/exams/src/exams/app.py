@@ -54,10 +54,15 @@ The practical-exam workflow (DOMAIN.md phases 1 to 4):
   beyond them only with the exam board's granted extra attempt; its parts are scheduled anew.
 * **Views**: the overview matrix (students x exams, seven states, attempt numbers), the assessor dashboard,
   a student's own exams, a workplace trainer's students across schools.
+* **Exam board**: cases (inspection, objection, exemption, accommodation, extra attempt, fraud) with deadlines in
+  working days (weekends and the school's holidays, `PUT /calendar`, excluded); students file inspection, objection
+  and exemption requests for themselves; the board's list by deadline, overdue first; one decision per case, whose
+  effects (a superseding result, a new assessment by a new assessor) happen in the same step.
+* **Audit trail**: every signature, adoption, finalization, result adoption and board decision in a hash-chained
+  log per school; `GET /audit/verify` names the first broken link; a student's trail for the board and the admin.
 
 Writes to one document take `If-Match` with its version (`ETag`); a stale one gets 412. Every POST honours
 `Idempotency-Key`. Refusals are problem+json saying why, in Dutch (default) or English (`Accept-Language`).
-Of phase 4, exam-board cases are not part of this API yet.
 """
 
 
