@@ -149,11 +149,12 @@ async def open_case(request: Request, db: Database, outbox: Events, school_id: s
 
 @router.get("/cases", response_model=CasePage,
             summary="The board's cases of the school, or a student's own, by deadline (overdue first)")
-async def list_cases(db: Database, school_id: str, state: Literal["open", "decided"] | None = None,
+async def list_cases(db: Database, school_id: str, state: Literal["open", "decided", "all"] = "open",
                      kind: CaseKind | None = None, student_id: Id | None = None, cursor: Cursor | None = None,
                      limit: int = Query(default=50, ge=1, le=200), principal: Principal = Depends(OPENERS)) -> Any:
-    """Paged by cursor; `overdue` marks open cases past their deadline."""
-    docs = await service.cases(db, principal=principal, school_id=school_id, student_id=student_id, state=state,
+    """Open ones unless `state` says otherwise; paged by cursor; `overdue` marks open cases past their deadline."""
+    docs = await service.cases(db, principal=principal, school_id=school_id, student_id=student_id,
+                               state=None if state == "all" else state,
                                kind=kind, after=_after(cursor), limit=limit)
     at = now()
     items = [case_out(d, at) for d in docs]

@@ -101,6 +101,13 @@ async def test_the_boards_list_is_by_deadline_with_overdue_first_and_pages(schoo
     assert deadlines == sorted(deadlines)
     kinds = (await http.get(f"/v1/schools/{sid}/cases", params={"kind": "extra_attempt"}, headers=board)).json()
     assert [c["id"] for c in kinds["items"]] == [made[2]["id"]]
+    assert (await decide(school, made[0]["id"], outcome="refused", note="Geen verklaring.")).status_code == 200
+    still_open = (await http.get(f"/v1/schools/{sid}/cases", headers=board)).json()["items"]
+    assert [c["id"] for c in still_open] == [made[1]["id"], made[2]["id"]]
+    decided = (await http.get(f"/v1/schools/{sid}/cases", params={"state": "decided"}, headers=board)).json()
+    assert [c["id"] for c in decided["items"]] == [made[0]["id"]] and not decided["items"][0]["overdue"]
+    everything = (await http.get(f"/v1/schools/{sid}/cases", params={"state": "all"}, headers=board)).json()
+    assert len(everything["items"]) == 3
     r = await http.get(f"/v1/schools/{sid}/cases", params={"cursor": "not-a-cursor"}, headers=board)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
 
