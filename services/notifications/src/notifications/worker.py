@@ -8,6 +8,7 @@ from contracts import events_topic
 from kit.mongo import Db
 from kit.worker import ConsumerSpec, WorkerTask, run_worker
 from kit.worker import main as run_worker_main
+from notifications import migrations
 from notifications import repository as repo
 from notifications.delivery import DeliveryLoop
 from notifications.handlers import build_handlers
@@ -22,6 +23,11 @@ def consumers(settings: NotificationsSettings) -> list[ConsumerSpec]:
                          handlers=build_handlers(settings))]
 
 
+async def backfill_roles(db: Db) -> None:
+    """Startup: who holds which role per school, for memberships granted before that was kept separately."""
+    await migrations.backfill_school_roles(db)
+
+
 def sender(settings: NotificationsSettings) -> WorkerTask:
     """The delivery loop, as a worker task: it sends what the handlers queued."""
 
@@ -33,14 +39,14 @@ def sender(settings: NotificationsSettings) -> WorkerTask:
 
 async def run(settings: NotificationsSettings, stop: asyncio.Event) -> None:
     """Run the kit worker (relay + consumers) with the delivery loop until stop is set."""
-    await run_worker(settings, stop, consumers=consumers(settings), startup=[repo.ensure_indexes],
+    await run_worker(settings, stop, consumers=consumers(settings), startup=[repo.ensure_indexes, backfill_roles],
                      tasks=[sender(settings)])
 
 
 def main() -> None:
     """Entry point of the notifications worker process (stops on SIGINT/SIGTERM)."""
     settings = NotificationsSettings()
-    run_worker_main(settings, consumers=consumers(settings), startup=[repo.ensure_indexes],
+    run_worker_main(settings, consumers=consumers(settings), startup=[repo.ensure_indexes, backfill_roles],
                     tasks=[sender(settings)])
 
 

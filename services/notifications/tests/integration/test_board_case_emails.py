@@ -62,3 +62,24 @@ async def test_a_case_the_board_opens_tells_the_student_but_not_the_member_who_o
     await sink.wait_for(f"ec2-{tag}@example.nl")
     assert "opened a case about you (irregularity or fraud)" in to_student.get_body(("plain",)).get_content()
     assert sink.to(f"ec1-{tag}@example.nl") == []
+
+
+async def test_board_members_from_before_the_role_index_are_found_once_migrated(settings) -> None:
+    from kit.mongo import create_client
+    from notifications import repository as repo
+    from notifications.migrations import backfill_school_roles
+
+    client = create_client(settings)
+    try:
+        db = client[settings.database]
+        await repo.ensure_indexes(db)
+        await db.people.insert_many([
+            {"_id": "old-board", "email": "b@example.nl", "schools": {"sch-a": ["exam_board"], "sch-b": ["assessor"]}},
+            {"_id": "old-admin", "email": "a@example.nl", "schools": {"sch-a": ["school_admin"]}}])
+        assert await repo.holders_of_role(db, "sch-a", "exam_board") == []
+        assert await backfill_school_roles(db) == 3
+        assert await repo.holders_of_role(db, "sch-a", "exam_board") == ["old-board"]
+        assert await repo.holders_of_role(db, "sch-b", "exam_board") == []
+        assert await backfill_school_roles(db) == 0  # done once
+    finally:
+        await client.close()
