@@ -2,6 +2,9 @@
 
 import copy
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from exams.audit.chain import GENESIS, canonical, digest, new_record, walk
 
 
@@ -58,3 +61,20 @@ def test_removed_records_are_found_in_the_middle_and_at_the_end() -> None:
     head = {"seq": 5, "hash": records[4]["hash"]}
     broken = walk(copy.deepcopy(records[:4]), head).first_broken
     assert broken is not None and broken.seq == 5 and broken.record_id is None
+
+FIELDS = ["school_id", "seq", "prev_hash", "event_id", "type", "occurred_at", "subject", "student_id", "actor",
+          "data", "recorded_at"]
+
+
+@given(st.integers(min_value=1, max_value=12), st.data())
+def test_any_change_to_any_record_is_found_at_that_record(n: int, data: st.DataObject) -> None:
+    records = chain_of(n)
+    index = data.draw(st.integers(min_value=0, max_value=n - 1))
+    field = data.draw(st.sampled_from(FIELDS))
+    value = data.draw(st.one_of(st.text(max_size=20), st.integers(), st.none(),
+                                st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3)))
+    if records[index].get(field) == value:
+        return
+    records[index][field] = value
+    broken = walk(records, {"seq": n, "hash": chain_of(n)[-1]["hash"]}).first_broken
+    assert broken is not None and (broken.seq, broken.record_id) == (index + 1, f"ev-{index + 1}")
