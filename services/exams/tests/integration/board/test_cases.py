@@ -52,6 +52,9 @@ async def test_an_objection_amends_the_result_keeping_the_original(school: Schoo
 
     r = await http.post(path, headers={**school.h("board"), **EN}, json={"outcome": "refused", "note": "Nee."})
     assert r.status_code == 409 and "already decided" in why(r)
+    r = await http.post(path, headers=school.h("board"), json={"outcome": "refused", "note": "Nee."})
+    assert r.status_code == 409 and "al besloten (amended" in why(r)  # Dutch unless asked otherwise
+    assert r.json()["title"] == "Deze stap is nu niet toegestaan"
     [opened] = await staged_events(db, "exams.board_case_opened")
     [event] = await staged_events(db, "exams.board_case_decided")
     assert opened["data"]["kind"] == "objection" and opened["data"]["opened_by"] == student.user_id
@@ -103,6 +106,18 @@ async def test_an_objection_can_appoint_a_new_assessor_for_a_new_assessment(scho
     scheduled = await staged_events(db, "exams.part_scheduled")
     assert scheduled[-1]["data"]["first_assessor_id"] == school.staff["assessor2"]
     assert (await db.results.find_one({"_id": done["result"]["_id"]}))["superseded_by"] is None
+
+
+async def test_a_repeated_request_with_its_idempotency_key_opens_one_case(school: School, make_assessed: Any) -> None:
+    http, sid = school.world.http, school.school_id
+    done = await make_assessed(school)
+    headers = {**done["student"].headers, "Idempotency-Key": "bezwaar-1"}
+    body = {"kind": "objection", "attempt_id": done["attempt_id"], "reason": "Bezwaar tegen de beoordeling."}
+    first = await http.post(f"/v1/schools/{sid}/cases", headers=headers, json=body)
+    again = await http.post(f"/v1/schools/{sid}/cases", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert first.json()["id"] == again.json()["id"]
+    assert await school.world.db.cases.count_documents({"school_id": sid}) == 1
 
 
 async def test_fraud_supersedes_the_result_with_fraud(school: School, make_assessed: Any) -> None:
