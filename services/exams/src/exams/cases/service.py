@@ -82,9 +82,12 @@ async def open_case(db: Db, session: Session, *, outbox: Outbox, principal: Prin
             raise Problem(422, "validation", errors=[field_error("exam_id", "not the exam of this attempt")])
         exam_id = attempt["exam_id"]
         await _result_in_window(db, session, rule, school_id, attempt, at)
-    if exam_id is not None and (await catalog.current(db, exam_id, session)) is None:
-        raise Problem(422, "validation", detail=Text("Dit examen bestaat niet.", "No such exam."),
-                      errors=[field_error("exam_id", "unknown exam")])
+    exam = await catalog.current(db, exam_id, session) if exam_id is not None else None
+    if exam_id is not None and (exam is None or not await people.programme_enabled(db, school_id,
+                                                                                   exam["programme_id"])):
+        raise Problem(422, "validation", detail=Text("Deze school biedt dit examen niet aan.",
+                                                     "This school offers no such exam."),
+                      errors=[field_error("exam_id", "not an exam of this school")])
     if kind == "exemption" and exam_id is not None:
         firsts = [a["first_scheduled_at"] for a in await repo.started_attempts(
             db, session, school_id=school_id, student_id=student["_id"], exam_id=exam_id)]

@@ -84,6 +84,10 @@ async def test_a_case_is_only_for_a_current_student_of_the_school(school: School
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "student_id"
     assert r.json()["title"] == "De invoer is ongeldig"
     r = await http.post(f"/v1/schools/{sid}/cases", headers=school.h("board"), json={
+        "kind": "extra_attempt", "student_id": school.students[0].student_id, "exam_id": other.exam_id,
+        "reason": "Extra kans"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "exam_id"  # the other school's programme
+    r = await http.post(f"/v1/schools/{sid}/cases", headers=school.h("board"), json={
         "kind": "burglary", "student_id": school.students[0].student_id, "reason": "x"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "kind"
     r = await http.post(f"/v1/schools/{sid}/cases", headers=school.h("board"), json={
