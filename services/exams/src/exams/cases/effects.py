@@ -8,7 +8,7 @@ from typing import Any
 
 from contracts import Event
 from exams import readmodel
-from exams.cases import models
+from exams.cases import models, workdays
 from exams.cases import repository as repo
 from exams.catalog import repository as catalog
 from exams.common import Doc, Session, refuse
@@ -50,7 +50,8 @@ async def _valid_for(db: Db, session: Session, case: Doc, given: Doc, at: dateti
     until: date | None = given.get("valid_until") or models.default_valid_until(case["kind"], at)
     if until is not None and until <= at.date():
         raise _invalid("valid_until", "De geldigheid moet na vandaag eindigen.", "The validity must end after today.")
-    fields: Doc = {"valid_until": until.isoformat() if until else None}
+    # stored as the last moment of that school day, as results and assessment compare it with a moment
+    fields: Doc = {"valid_until": workdays.end_of_day(until) if until else None}
     if case["kind"] == "accommodation":
         return {**fields, "measures": list(dict.fromkeys(given["measures"]))}
     exam = await catalog.current(db, case["exam_id"], session) or {"core_tasks": []}

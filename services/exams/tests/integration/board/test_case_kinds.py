@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.evidence import FileUploadedV1
@@ -45,7 +45,13 @@ async def test_an_exemption_is_granted_on_documents_for_core_tasks_valid_five_ye
     decision = r.json()["decision"]
     today = datetime.now(UTC).date()
     assert decision["core_tasks"] == ["B1-K1"]
-    assert date.fromisoformat(decision["valid_until"]).year == today.year + 5
+    valid_until = datetime.fromisoformat(decision["valid_until"])
+    assert valid_until.year == today.year + 5 and valid_until > datetime.now(UTC)
+    from exams.results.service import valid_exemptions  # how results reads it
+
+    stored = await school.world.db.cases.find_one({"_id": case["id"]})
+    assert valid_exemptions([stored], school.exam_id, datetime.now(UTC)) == {"B1-K1"}
+    assert valid_exemptions([stored], school.exam_id, valid_until + timedelta(seconds=1)) == set()
 
 
 async def test_an_exemption_is_asked_six_weeks_before_the_first_exam_moment(school: School) -> None:
