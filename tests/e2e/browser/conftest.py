@@ -104,3 +104,8 @@ def audit(page: Page, name: str) -> None:
         values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
     problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
     assert not problems, f"{name}: {problems}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that set RUNS_LAST (a burst of events that keeps the workers busy) run after the others."""
+    items.sort(key=lambda item: bool(getattr(getattr(item, "module", None), "RUNS_LAST", False)))

@@ -67,6 +67,10 @@ def test_the_admin_manages_people_students_groups_and_settings(page: Page, schoo
         page.get_by_role("link", name="Exporteren naar Excel").click()
     assert download.value.suggested_filename.endswith(".xlsx")
 
+    page.goto("/students")
+    page.locator("#group_id").select_option(label="Klas VIG-3A")  # the group filter (htmx)
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text("Fatima El Amrani")
     page.goto("/students?q=fatima")
     page.get_by_role("link", name="Fatima El Amrani").click()
     expect(page.locator("dl")).to_contain_text("Klas VIG-3A")
@@ -74,6 +78,11 @@ def test_the_admin_manages_people_students_groups_and_settings(page: Page, schoo
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Archiveren").click()
     expect(page.locator("main")).to_contain_text("gearchiveerd")
+    page.goto("/students?q=fatima")
+    expect(page.locator("#results")).not_to_contain_text("Fatima")  # archived: hidden from the list
+    page.locator("#archived").check()
+    expect(page.locator("#results")).to_contain_text("Fatima El Amrani")
+    page.get_by_role("link", name="Fatima El Amrani").click()
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Terugzetten").click()
     expect(page.get_by_role("button", name="Archiveren")).to_be_visible()

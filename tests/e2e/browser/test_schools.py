@@ -15,7 +15,7 @@ from kit.local import demo
 from kit.local.stack import Stack
 from tests.e2e.browser.conftest import audit, sign_in
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]  # a second school: e-mails pass four services
 WIM = "wim.wissel@demo-roc.example"
 SOUTH_ADMIN = "beheer@roc-zuid.example"
 
