@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -13,6 +14,33 @@ from openpyxl import Workbook
 
 from kit.local.demo import invitation_link, message_text
 from kit.local.stack import Stack
+
+DOMAIN = "roc-de-reis.example"
+STUDENTS = [("300001", "Lotte", "Visser"), ("300002", "Finn", "Smit"), ("300003", "Sara", "Çelik")]
+
+
+def email(handle: str) -> str:
+    """A staff member's address at the journey's school."""
+    return f"{handle}@{DOMAIN}"
+
+
+def student_email(code: str, first: str) -> str:
+    """A student's address at the journey's school."""
+    return f"{first.lower()}.{code}@student.{DOMAIN}"
+
+
+@dataclass
+class School:
+    """What the journey made so far: ids, and everyone's sign-in headers."""
+
+    id: str = ""
+    programme_id: str = ""
+    exam_id: str = ""
+    group_id: str = ""
+    ids: dict[str, str] = field(default_factory=dict)  # handle -> user id; code -> student id; user:code -> user id
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # handle or student code -> headers
+    assignments: dict[str, dict[str, Any]] = field(default_factory=dict)  # student code -> assignment
+    schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # student code -> its parts
 
 
 class People:

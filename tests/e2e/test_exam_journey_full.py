@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import pytest
 
 from kit.local.stack import Stack
 
-from .journey_steps import People, spreadsheet, status
+from .journey_exams2 import assess_the_rest, assess_with_a_divergence, audit_chain_detects_tampering, evidence_is_locked
+from .journey_steps import STUDENTS, People, School, email, spreadsheet, status, student_email
 from .test_exams_journey import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-DOMAIN = "roc-de-reis.example"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 STAFF = {  # handle: (name, roles)
     "admin": ("Amira Beheer", ["school_admin"]),
@@ -36,7 +34,6 @@ STAFF = {  # handle: (name, roles)
     "commissie": ("Cor Commissie", ["exam_board"]),
     "opleider": ("Olga Opleider", ["workplace_trainer"]),
 }
-STUDENTS = [("300001", "Lotte", "Visser"), ("300002", "Finn", "Smit"), ("300003", "Sara", "Çelik")]
 GROUP = "HZW2A"
 CREBO = "25498"
 EXAM = {
@@ -56,28 +53,6 @@ EXAM = {
 }
 
 
-def email(handle: str) -> str:
-    return f"{handle}@{DOMAIN}"
-
-
-def student_email(code: str, first: str) -> str:
-    return f"{first.lower()}.{code}@student.{DOMAIN}"
-
-
-@dataclass
-class School:
-    """What the journey made so far: ids, and everyone's sign-in headers."""
-
-    id: str = ""
-    programme_id: str = ""
-    exam_id: str = ""
-    group_id: str = ""
-    ids: dict[str, str] = field(default_factory=dict)  # handle or student code -> user id / student id
-    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # handle or student code -> headers
-    assignments: dict[str, dict[str, Any]] = field(default_factory=dict)  # student code -> assignment
-    schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # student code -> its parts
-
-
 def test_an_exam_from_a_new_school_to_adopted_and_amended_results(suite: Stack, gateway: httpx.Client) -> None:
     started = time.monotonic()
     people = People(suite, gateway, "Reis-" + secrets.token_urlsafe(9))
@@ -86,6 +61,10 @@ def test_an_exam_from_a_new_school_to_adopted_and_amended_results(suite: Stack, 
     import_students(people, school)
     prepare_approve_adopt(people, school)
     schedule_and_upload(people, school)
+    assess_with_a_divergence(people, school)
+    assess_the_rest(people, school)
+    evidence_is_locked(people, school)
+    audit_chain_detects_tampering(people, school)
     print(f"journey_seconds={time.monotonic() - started:.1f}")
 
 
@@ -183,6 +162,7 @@ def import_students(people: People, school: School) -> None:
     for code, first, _ in STUDENTS:  # identity made their accounts and invited them
         people.accept_invitation(student_email(code, first))
         school.headers[code] = people.login(student_email(code, first))
+        school.ids[f"user:{code}"] = http.get("/identity/v1/me", headers=school.headers[code]).json()["user_id"]
 
 
 def prepare_approve_adopt(people: People, school: School) -> None:
