@@ -6,6 +6,7 @@ scheduled and started, Lotte's evidence uploaded.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ from pymongo import MongoClient
 
 from kit.local.servers import mongo_uri
 
-from .journey_steps import People, School
+from .journey_steps import STUDENTS, People, School, email, student_email
 from .test_exams_journey import eventually
 
 LOTTE, FINN, SARA = "300001", "300002", "300003"
@@ -123,27 +124,150 @@ def evidence_is_locked(people: People, school: School) -> None:
     assert withdraw.status_code == 409, withdraw.text
 
 
+def results_computed_and_adopted(people: People, school: School) -> None:
+    """The worker computes each result; the student is told (no grade in the mail); the board adopts; she sees it."""
+    http, board = people.http, school.headers["commissie"]
+    for code, first, _ in STUDENTS:
+        [mail] = people.mails(student_email(code, first), "Er is een resultaat beschikbaar")
+        assert "7,7" not in people.body(mail) and "7.7" not in people.body(mail)
+    awaiting = eventually(lambda: http.get(f"/exams/v1/schools/{school.id}/results", headers=board, params={
+        "state": "awaiting_adoption", "group_id": school.group_id}), lambda r: len(r.json()["items"]) == 3)
+    results = {r["student_id"]: r for r in awaiting.json()["items"]}
+    outcomes = {code: (results[school.ids[code]]["outcome"], results[school.ids[code]]["grade"],
+                       [(p["part_id"], p["outcome"], p["grade"]) for p in results[school.ids[code]]["parts"]])
+                for code in FORMS}
+    assert outcomes == {  # 1-5 onto 1-10, means truncated to one decimal; a "fail" fails its part
+        LOTTE: ("passed", 7.7, [("obs", "passed", 7.7), ("int", "passed", 7.7)]),
+        FINN: ("failed", 5.5, [("obs", "failed", 5.5), ("int", "passed", 5.5)]),
+        SARA: ("failed", 4.3, [("obs", "failed", 3.2), ("int", "passed", 5.5)])}
+    assert results[school.ids[LOTTE]]["final_grade"] == 8
+    school.results = {code: results[school.ids[code]] for code in FORMS}
+
+    lotte_attempt = part(school, LOTTE, "obs")["attempt_id"]
+    mine = f"/exams/v1/schools/{school.id}/attempts/{lotte_attempt}/result"
+    assert http.get(mine, headers=school.headers[LOTTE]).status_code == 404  # not before the board adopted it
+    one = http.post(f"/exams/v1/schools/{school.id}/results/{school.results[LOTTE]['id']}/adopt", headers=board)
+    assert one.status_code == 200 and one.json()["state"] == "adopted", one.text
+    assert http.post(f"/exams/v1/schools/{school.id}/results/{school.results[LOTTE]['id']}/adopt",
+                     headers=board).status_code == 409
+    rest = http.post(f"/exams/v1/schools/{school.id}/results/adopt-group", headers=board,
+                     json={"group_id": school.group_id, "exam_id": school.exam_id})
+    assert rest.status_code == 200, rest.text
+    assert sorted(r["student_id"] for r in rest.json()) == sorted(school.ids[c] for c in (FINN, SARA))
+    seen = http.get(mine, headers=school.headers[LOTTE])
+    assert seen.status_code == 200, seen.text
+    assert (seen.json()["result"]["outcome"], seen.json()["result"]["final_grade"]) == ("passed", 8)
+    assert people.mails(student_email(LOTTE, "Lotte"), "Je resultaat is vastgesteld")
+    other = http.get(f"/exams/v1/schools/{school.id}/students/{school.ids[LOTTE]}/results",
+                     headers=school.headers[FINN])
+    assert other.status_code in (403, 404), other.text  # Finn does not see Lotte's result
+
+
+def retake_as_attempt_two(people: People, school: School) -> None:
+    """Finn failed: his supervisor opens a retake, attempt 2, whose parts are scheduled anew; Lotte passed: none."""
+    http, sid, supervisor = people.http, school.id, school.headers["begeleider"]
+    first_attempt = part(school, FINN, "obs")["attempt_id"]
+    passed = http.post(f"/exams/v1/schools/{sid}/attempts/{part(school, LOTTE, 'obs')['attempt_id']}/retake",
+                       headers=supervisor)
+    assert passed.status_code == 409, passed.text
+    retake = http.post(f"/exams/v1/schools/{sid}/attempts/{first_attempt}/retake", headers=supervisor)
+    assert retake.status_code == 201, retake.text
+    assert (retake.json()["number"], retake.json()["previous_attempt_id"]) == (2, first_attempt)
+    assert people.mails(student_email(FINN, "Finn"), "Herkansing geopend")
+    starts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    scheduled = http.post(f"/exams/v1/schools/{sid}/schedules", headers=supervisor, json={
+        "assignment_ids": [school.assignments[FINN]["id"]], "all_parts": {"starts_at": starts}})
+    assert scheduled.status_code == 201, scheduled.text
+    assert {(p["attempt_id"], p["attempt_number"]) for p in scheduled.json()} == {(retake.json()["id"], 2)}
+    assert len(people.mails(student_email(FINN, "Finn"), "Ingepland", count=4)) == 4
+    overview = http.get(f"/exams/v1/schools/{sid}/overview", headers=supervisor,
+                        params={"programme_id": school.programme_id, "group_id": school.group_id}).json()
+    cells = {row["student_id"]: next(c for c in row["cells"] if c["exam_id"] == school.exam_id)
+             for row in overview["rows"]}
+    assert (cells[school.ids[FINN]]["state"], cells[school.ids[FINN]]["attempt_number"]) == (
+        "fully_scheduled_started", 2)
+    assert (cells[school.ids[LOTTE]]["state"], cells[school.ids[LOTTE]]["attempt_number"]) == ("passed", 1)
+
+
+def objection_amends_the_result(people: People, school: School) -> None:
+    """Sara objects; the board appoints a new assessor, whose assessment amends her result; the original is kept."""
+    http, sid, board = people.http, school.id, school.headers["commissie"]
+    attempt = part(school, SARA, "obs")["attempt_id"]
+    opened = http.post(f"/exams/v1/schools/{sid}/cases", headers=school.headers[SARA], json={
+        "kind": "objection", "exam_id": school.exam_id, "attempt_id": attempt,
+        "reason": "De observatie is beoordeeld terwijl de cliënt mij steeds onderbrak."})
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    assert case["state"] == "open" and not case["overdue"]
+    listed = http.get(f"/exams/v1/schools/{sid}/cases", headers=board, params={"state": "open"}).json()["items"]
+    assert [c["id"] for c in listed] == [case["id"]]
+    decision = f"/exams/v1/schools/{sid}/cases/{case['id']}/decision"
+    decided = http.post(decision, headers={**board, "If-Match": f'"{case["version"]}"'}, json={
+        "outcome": "new_assessment", "note": "Gegrond: een andere examinator beoordeelt de observatie opnieuw.",
+        "new_assessor_id": school.ids["examinator2"], "part_ids": ["obs"]})
+    assert decided.status_code == 200, decided.text
+    [schedule] = decided.json()["decision"]["schedule_ids"]
+    assert http.post(decision, headers=board, json={"outcome": "refused", "note": "nog eens"}).status_code == 409
+    assert people.mails(student_email(SARA, "Sara"), "De examencommissie heeft een besluit genomen")
+    assert people.mails(email("examinator2"), "Ingepland")
+
+    reassessed = save(people, school, schedule, "examinator2", {"c1": "4", "c2": "pass"})
+    assert reassessed.status_code == 200, reassessed.text
+    done = finalize(people, school, schedule, "examinator2")
+    assert done.status_code == 200 and done.json()["attempt_assessed"] is True, done.text
+    path = f"/exams/v1/schools/{sid}/attempts/{attempt}/result"
+    amended = eventually(lambda: http.get(path, headers=board),
+                         lambda r: r.json()["result"]["id"] != school.results[SARA]["id"])
+    current, [original] = amended.json()["result"], amended.json()["superseded"]
+    assert (current["outcome"], current["grade"], current["supersedes"]) == ("passed", 6.6, original["id"])
+    assert (original["id"], original["outcome"], original["grade"], original["superseded_by"]) == (
+        school.results[SARA]["id"], "failed", 4.3, current["id"])  # kept as it was, marked superseded
+    school.results["amended"] = current
+    adopted = http.post(f"/exams/v1/schools/{sid}/results/{current['id']}/adopt", headers=board)
+    assert adopted.status_code == 200, adopted.text
+    seen = http.get(path, headers=school.headers[SARA]).json()
+    assert (seen["result"]["outcome"], seen["result"]["final_grade"]) == ("passed", 7)
+    assert [r["grade"] for r in seen["superseded"]] == [4.3]
+
+
 def audit_chain_detects_tampering(people: People, school: School) -> None:
-    """The school's chain verifies; a record changed in the exams database is named as the broken link."""
-    http = people.http
+    """Every signature, adoption, finalization and decision is in the school's chain, which verifies; a record
+    changed directly in the exams database is named as the broken link."""
+    http, admin = people.http, school.headers["admin"]
     verify = f"/exams/v1/schools/{school.id}/audit/verify"
-    trail = eventually(lambda: http.get(f"/exams/v1/schools/{school.id}/students/{school.ids[LOTTE]}/audit",
-                                        headers=school.headers["commissie"]),
-                       lambda r: r.status_code == 200 and any(
-                           i["type"] == "exams.assessment_finalized" for i in r.json()["items"]))
-    assert trail.status_code == 200, trail.text
-    kinds = [(i["type"], i["actor"]) for i in trail.json()["items"]]
+    # 9 approvals, 3 adoptions, 7 part finalizations (one by the new assessor), 4 attempt finalizations,
+    # 4 result adoptions (one amended), 1 retake, 1 case opened and decided: appended by the worker from events
+    complete = eventually(lambda: http.get(verify, headers=admin), lambda r: r.json().get("head_seq") == 30)
+    assert complete.json()["head_seq"] == 30, complete.text
+    whole = http.get(verify, headers=school.headers["commissie"])
+    assert whole.status_code == 200, whole.text
+    assert whole.json()["valid"] is True and whole.json()["first_broken"] is None, whole.text
+    assert whole.json()["records_checked"] == 30
+    assert http.get(verify, headers=school.headers["begeleider"]).status_code == 403
+
+    def trail(code: str) -> list[dict[str, Any]]:
+        r = http.get(f"/exams/v1/schools/{school.id}/students/{school.ids[code]}/audit", headers=admin)
+        assert r.status_code == 200, r.text
+        return list(r.json()["items"])
+
+    lotte = trail(LOTTE)
+    kinds = [(i["type"], i["actor"]) for i in lotte]
     assert {a for t, a in kinds if t == "exams.assignment_approved"} == {
         school.ids[f"user:{LOTTE}"], school.ids["opleider"], school.ids["begeleider"]}  # her three signatures
     assert ("exams.assignment_adopted", school.ids["commissie"]) in kinds
     assert ("exams.part_assessment_finalized", school.ids["examinator"]) in kinds
-    whole = http.get(verify, headers=school.headers["admin"])
-    assert whole.status_code == 200, whole.text
-    assert whole.json()["valid"] is True and whole.json()["first_broken"] is None
-    assert whole.json()["records_checked"] == whole.json()["head_seq"] >= len(kinds)
-    assert http.get(verify, headers=school.headers["begeleider"]).status_code == 403
+    assert ("exams.result_adopted", school.ids["commissie"]) in kinds
+    sara = [(i["type"], i["actor"]) for i in trail(SARA)]
+    assert ("exams.board_case_opened", school.ids[f"user:{SARA}"]) in sara
+    assert ("exams.board_case_decided", school.ids["commissie"]) in sara
+    assert ("exams.part_assessment_finalized", school.ids["examinator2"]) in sara
+    assert [t for t, _ in sara].count("exams.result_adopted") == 2  # the original and the amended result
+    finn = trail(FINN)
+    assert [i["data"]["attempt_number"] for i in finn if i["type"] == "exams.retake_opened"] == [2]
+    assert http.get(f"/exams/v1/schools/{school.id}/students/{school.ids[LOTTE]}/audit",
+                    headers=school.headers[LOTTE]).status_code == 403
 
-    victim = trail.json()["items"][1]  # a signature in the middle of the chain
+    victim = lotte[1]  # a signature in the middle of the chain
     mongo: MongoClient[dict[str, Any]] = MongoClient(mongo_uri(people.suite.ports["mongo"]),
                                                      serverSelectionTimeoutMS=10_000)
     with mongo:

@@ -41,6 +41,7 @@ class School:
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # handle or student code -> headers
     assignments: dict[str, dict[str, Any]] = field(default_factory=dict)  # student code -> assignment
     schedules: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # student code -> its parts
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # student code -> first attempt's result
 
 
 class People:

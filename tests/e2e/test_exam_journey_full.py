@@ -6,6 +6,11 @@ the programme and imports the students from an .xlsx through the four import ste
 group and invites them). The supervisor prepares the assignments for the whole group; every student, the
 supervisor and the workplace trainer approve; the exam board adopts for the group; the parts are scheduled; each
 step's e-mails arrive at the SMTP sink; a student uploads evidence for the attempt.
+
+Then (journey_exams2) two assessors diverge and the first acknowledges and finalizes; the evidence locks and
+refuses uploads; the results are computed, the students told, the board adopts, the student sees hers; a failed
+student's retake is attempt 2; an objection makes the board appoint a new assessor whose assessment amends the
+result, the original kept; the audit chain verifies and names a record tampered with in the exams database.
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ import pytest
 
 from kit.local.stack import Stack
 
-from .journey_exams2 import assess_the_rest, assess_with_a_divergence, audit_chain_detects_tampering, evidence_is_locked
+from .journey_exams2 import (
+    assess_the_rest,
+    assess_with_a_divergence,
+    audit_chain_detects_tampering,
+    evidence_is_locked,
+    objection_amends_the_result,
+    results_computed_and_adopted,
+    retake_as_attempt_two,
+)
 from .journey_steps import STUDENTS, People, School, email, spreadsheet, status, student_email
 from .test_exams_journey import eventually
 
@@ -64,6 +77,9 @@ def test_an_exam_from_a_new_school_to_adopted_and_amended_results(suite: Stack, 
     assess_with_a_divergence(people, school)
     assess_the_rest(people, school)
     evidence_is_locked(people, school)
+    results_computed_and_adopted(people, school)
+    retake_as_attempt_two(people, school)
+    objection_amends_the_result(people, school)
     audit_chain_detects_tampering(people, school)
     print(f"journey_seconds={time.monotonic() - started:.1f}")
 
