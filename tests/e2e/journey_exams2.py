@@ -1,7 +1,8 @@
-"""The second half of the full exam journey (Exams II): assessment, locked evidence, the audit chain.
+"""The second half of the full exam journey (Exams II): assessment with a divergence, locked evidence, results
+and their adoption, a retake, an objection that amends a result, and the audit chain.
 
 Each function continues from where test_exam_journey_full left the school: every student's two parts
-scheduled and started, Lotte's evidence uploaded.
+scheduled and started, Lotte's evidence uploaded. Lotte passes, Finn fails and retakes, Sara fails and objects.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def part(school: School, code: str, part_id: str) -> dict[str, Any]:
 
 
 def form_url(school: School, schedule_id: str, tail: str = "") -> str:
+    """The gateway path of a scheduled part's assessment form."""
     return f"/exams/v1/schools/{school.id}/schedules/{schedule_id}/assessment{tail}"
 
 
@@ -108,20 +110,20 @@ def assess_the_rest(people: People, school: School) -> None:
 
 
 def evidence_is_locked(people: People, school: School) -> None:
-    """After finalizing, Lotte's evidence is locked and a further upload is refused."""
+    """Once evidence has read the finalization, Lotte's evidence is locked and a further upload is refused."""
     http = people.http
     attempt = part(school, LOTTE, "obs")["attempt_id"]
     path = f"/evidence/v1/schools/{school.id}/attempts/{attempt}/evidence"
-    refused = eventually(lambda: http.post(path, params={"filename": "nagekomen.txt"}, content=b"te laat",
-                                           headers=school.headers[LOTTE]), lambda r: r.status_code == 409)
-    assert refused.status_code == 409, refused.text
-    assert refused.headers["content-type"].startswith("application/problem+json")
     listed = eventually(lambda: http.get(path, headers=school.headers["examinator"]),
                         lambda r: all(f["locked"] for f in r.json()))
     assert [(f["filename"], f["locked"]) for f in listed.json()] == [("maaltijdverslag.txt", True)]
+    refused = http.post(path, params={"filename": "nagekomen.txt"}, content=b"te laat", headers=school.headers[LOTTE])
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
     withdraw = http.post(f"/evidence/v1/schools/{school.id}/files/{listed.json()[0]['id']}/withdraw",
                          headers=school.headers[LOTTE])
     assert withdraw.status_code == 409, withdraw.text
+    assert [f["filename"] for f in http.get(path, headers=school.headers[LOTTE]).json()] == ["maaltijdverslag.txt"]
 
 
 def results_computed_and_adopted(people: People, school: School) -> None:
