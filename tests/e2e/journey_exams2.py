@@ -268,8 +268,10 @@ def audit_chain_detects_tampering(people: People, school: School) -> None:
         stored = audit.find_one({"_id": victim["event_id"]})
         assert stored is not None and stored["seq"] == victim["seq"]
         audit.update_one({"_id": stored["_id"]}, {"$set": {"actor": school.ids["admin"]}})  # "someone else signed"
-        broken = http.get(verify, headers=school.headers["commissie"]).json()
-        audit.replace_one({"_id": stored["_id"]}, stored)
+        try:
+            broken = http.get(verify, headers=school.headers["commissie"]).json()
+        finally:
+            audit.replace_one({"_id": stored["_id"]}, stored)
     assert broken["valid"] is False and broken["last_valid_seq"] == victim["seq"] - 1
     assert (broken["first_broken"]["seq"], broken["first_broken"]["record_id"]) == (victim["seq"], victim["event_id"])
     assert "hash" in broken["first_broken"]["reason"]
