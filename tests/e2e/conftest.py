@@ -2,10 +2,12 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from kit.local import demo
 from kit.local.servers import SERVICES, Running
 from kit.local.stack import Stack
 from kit.testing.fixtures import start
@@ -27,6 +29,22 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         for proc in reversed(running):
             proc.stop()
+
+
+@pytest.fixture(scope="session")
+def school(suite: Stack) -> dict[str, Any]:
+    """The demo school, made once through the public APIs as `make up` makes it."""
+    return demo.seed(suite)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """An e2e test's time limit covers the test alone: starting the suite and seeding are bounded on their own."""
+    for item in items:
+        if "e2e" not in item.path.parts:
+            continue
+        marker = item.get_closest_marker("timeout")
+        seconds = marker.args[0] if marker and marker.args else item.config.getini("timeout")
+        item.add_marker(pytest.mark.timeout(float(seconds), func_only=True), append=False)
 
 
 def wait_ready(client: httpx.Client, service: str, timeout_s: float = 60) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from kit.local import demo
 from kit.local.stack import Stack
 
 from .test_exams_journey import DOMAIN, eventually, login
@@ -26,8 +25,8 @@ EXAM = {
 }
 
 
-def test_finalizing_an_assessment_locks_the_evidence(suite: Stack, gateway: httpx.Client) -> None:
-    school: dict[str, Any] = demo.seed(suite)
+def test_finalizing_an_assessment_locks_the_evidence(suite: Stack, gateway: httpx.Client,
+                                                    school: dict[str, Any]) -> None:
     sid, password = school["school_id"], school["password"]
     secrets = suite.identity_secrets()
     operator = login(gateway, secrets["OPERATOR_EMAIL"], secrets["OPERATOR_PASSWORD"])

@@ -5,18 +5,9 @@ import os
 import httpx
 import pytest
 
-from kit.local import demo
-from kit.local.stack import Stack
-
 pytestmark = pytest.mark.e2e
 
 FIVE_MB = b"%PDF-1.4\n" + os.urandom(5_000_000)
-
-
-@pytest.fixture(scope="module")
-def school(suite: Stack) -> dict:
-    """The demo school (made once per suite, read back here)."""
-    return demo.seed(suite)
 
 
 def signed_in(gateway: httpx.Client, email: str, password: str) -> dict[str, str]:

@@ -15,17 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kit.local import demo
 from kit.local.stack import Stack
 
 pytestmark = pytest.mark.e2e
 DOMAIN = "demo-roc.example"
-
-
-@pytest.fixture(scope="module")
-def school(suite: Stack) -> dict[str, Any]:
-    """The demo school, made through the public APIs (or read back when another module made it)."""
-    return demo.seed(suite)
 
 
 def login(gateway: httpx.Client, email: str, password: str) -> dict[str, str]:

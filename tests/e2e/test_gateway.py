@@ -29,12 +29,6 @@ BUCKET = "evidence-files"
 CONTENT = b"%PDF-1.4 handleiding voor de praktijkopleider\n" * 50
 
 
-@pytest.fixture(scope="module")
-def school(suite: Stack) -> dict[str, Any]:
-    """The demo school, made through the public APIs."""
-    return demo.seed(suite)
-
-
 def login(gateway: httpx.Client, email: str, password: str) -> dict[str, str]:
     r = gateway.post("/identity/v1/auth/login", json={"email": email, "password": password})
     assert r.status_code == 200, r.text

@@ -2,11 +2,11 @@
 
 import statistics
 import time
+from typing import Any
 
 import httpx
 import pytest
 
-from kit.local import demo
 from kit.local.stack import Stack
 
 from .test_journeys import login, mail_to
@@ -14,8 +14,8 @@ from .test_journeys import login, mail_to
 pytestmark = pytest.mark.e2e
 
 
-def test_an_existing_account_made_admin_of_another_school_gets_a_notice(suite: Stack, gateway: httpx.Client) -> None:
-    school = demo.seed(suite)
+def test_an_existing_account_made_admin_of_another_school_gets_a_notice(suite: Stack, gateway: httpx.Client,
+                                                                        school: dict[str, Any]) -> None:
     secrets_ = suite.identity_secrets()
     operator = login(gateway, secrets_["OPERATOR_EMAIL"], secrets_["OPERATOR_PASSWORD"])
     address = "examinator@demo-roc.example"  # has an account with a password in the demo school
@@ -29,8 +29,8 @@ def test_an_existing_account_made_admin_of_another_school_gets_a_notice(suite: S
     assert created.json()["school_id"] in {m["school_id"] for m in me["memberships"]}
 
 
-def test_forgotten_password_takes_as_long_for_unknown_addresses(suite: Stack, gateway: httpx.Client) -> None:
-    demo.seed(suite)
+def test_forgotten_password_takes_as_long_for_unknown_addresses(suite: Stack, gateway: httpx.Client,
+                                                                school: dict[str, Any]) -> None:
     ratios = []
     # The whole suite shares two cores with its own background work (e-mails, relays), so a round can be
     # skewed by a burst elsewhere; the old leak (2-3x) skewed every round. Up to three rounds of 25 pairs.

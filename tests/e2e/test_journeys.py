@@ -5,16 +5,9 @@ import time
 import httpx
 import pytest
 
-from kit.local import demo
 from kit.local.stack import Stack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def school(suite: Stack) -> dict:
-    """The demo school, made through the public APIs (operator, admin, staff, programme, students)."""
-    return demo.seed(suite)
 
 
 def login(gateway: httpx.Client, email: str, password: str) -> dict[str, str]:

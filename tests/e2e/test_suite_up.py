@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -68,8 +69,9 @@ def test_make_up_refuses_a_port_in_use_and_names_it(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "up.pid").exists()
 
 
-def test_the_demo_accounts_log_in_as_make_up_says(suite: Stack, gateway: httpx.Client) -> None:
-    printed = demo.describe(demo.seed(suite))
+def test_the_demo_accounts_log_in_as_make_up_says(suite: Stack, gateway: httpx.Client,
+                                                  school: dict[str, Any]) -> None:
+    printed = demo.describe(school)
     password = re.search(r"password (\S+)$", printed[0])
     assert password
     accounts = [line.strip() for line in printed[1:]]

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from kit.local import demo
 from kit.local.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,12 +44,6 @@ def web(suite: Stack) -> str:
             pass
         time.sleep(0.3)
     raise TimeoutError("the web app is not ready through the gateway")
-
-
-@pytest.fixture(scope="session")
-def school(suite: Stack) -> dict[str, Any]:
-    """The demo school, made through the public APIs."""
-    return demo.seed(suite)
 
 
 @pytest.fixture(scope="session")
