@@ -16,20 +16,22 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlparse, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from kit.local import demo
 from tests.e2e.browser.conftest import audit, sign_in
 from tests.e2e.test_exams_journey import EXAM as JOURNEY_EXAM
 from tests.e2e.test_exams_journey import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # a shared 2-core machine: seeding may be slow
 DOMAIN = "demo-roc.example"
-SUPERVISOR, ASSESSOR, BOARD, TRAINER = (f"{h}@{DOMAIN}" for h in ("begeleider", "examinator", "examencommissie",
+# The exam board member is this module's own: other modules change the demo board member's password.
+SUPERVISOR, ASSESSOR, BOARD, TRAINER = (f"{h}@{DOMAIN}" for h in ("begeleider", "examinator", "vaststeller",
                                                                    "praktijkopleider"))
 JAN, FATIMA = f"jan.100001@student.{DOMAIN}", f"fatima.100002@student.{DOMAIN}"
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -61,16 +63,29 @@ def exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
                       json={"name": "Examengroep VIG 2026", "category": "examengroep"}).json()
     students = http.get(f"/enrollment/v1/schools/{sid}/students", headers=admin, params={"limit": 50}).json()["items"]
     ids = {s["student_code"]: s["id"] for s in students}
-    demo = [ids["100001"], ids["100002"], ids["100003"]]
-    r = http.post(f"/enrollment/v1/schools/{sid}/groups/{group['id']}/members", headers=admin, json={"add": demo})
+    members = [ids["100001"], ids["100002"], ids["100003"]]
+    r = http.post(f"/enrollment/v1/schools/{sid}/groups/{group['id']}/members", headers=admin, json={"add": members})
     assert r.status_code == 200, r.text
+    r = http.post(f"/identity/v1/schools/{sid}/users", headers=admin, json={
+        "email": BOARD, "display_name": "Bram Vaststeller", "roles": ["exam_board"], "send_invitation": True})
+    assert r.status_code == 201, r.text
+    link = None
+    deadline = time.monotonic() + 60
+    while link is None and time.monotonic() < deadline:
+        link = demo.invitation_link(suite, BOARD)
+        time.sleep(0.5)
+    assert link, "no invitation e-mail"
+    token = parse_qs(urlparse(link).query)["token"][0]
+    r = http.post("/identity/v1/auth/set-password", json={"token": token, "password": school["password"]})
+    assert r.status_code < 300, r.text
     supervisor = login(SUPERVISOR, school["password"])
     seen = eventually(lambda: http.get(f"/exams/v1/schools/{sid}/overview", headers=supervisor, params={
         "programme_id": programme["id"], "group_id": group["id"]}),
         lambda r: r.status_code == 200 and len(r.json()["rows"]) == 3)
     assert len(seen.json()["rows"]) == 3, seen.text  # exams learned of the group's members
     people = eventually(lambda: http.get(f"/exams/v1/schools/{sid}/people", headers=supervisor),
-                        lambda r: r.status_code == 200 and sum(1 for p in r.json() if p["display_name"]) >= 5)
+                        lambda r: r.status_code == 200 and any(p["display_name"] == "Bram Vaststeller"
+                                                               for p in r.json()))
     assert people.status_code == 200
     return {"id": published.json()["id"], "group_id": group["id"], "programme_id": programme["id"],
             "students": ids, "school_id": sid}
@@ -126,7 +141,7 @@ def test_the_supervisor_prepares_for_the_group_after_a_refusal(page: Page, schoo
     expect(page.locator("#e-first_assessor_id")).to_be_visible()
     expect(page.locator("#f-title")).to_have_value("Zorgplan in de praktijk")
     page.locator("#f-first_assessor_id").select_option(label="Erik Examinator")
-    page.locator("#f-adopter_id").select_option(label="Eva Commissie")
+    page.locator("#f-adopter_id").select_option(label="Bram Vaststeller")
     page.locator("#f-location").fill("Zorgcentrum De Linde")
     page.locator("#f-desired_end_date").fill("2026-03-01")
     page.get_by_role("button", name="Opdracht klaarzetten").click()
@@ -139,7 +154,7 @@ def test_the_supervisor_prepares_for_the_group_after_a_refusal(page: Page, schoo
     page.locator("#f-title").fill("Tweede opdracht")
     page.locator("#f-text").fill("Dubbel.")
     page.locator("#f-first_assessor_id").select_option(label="Erik Examinator")
-    page.locator("#f-adopter_id").select_option(label="Eva Commissie")
+    page.locator("#f-adopter_id").select_option(label="Bram Vaststeller")
     page.get_by_role("button", name="Opdracht klaarzetten").click()
     expect(page.locator("#error-summary")).to_contain_text("Jan de Vries heeft al een opdracht voor dit examen")
     expect(page.locator("tr.row-error")).to_contain_text("heeft al een opdracht")
@@ -369,3 +384,35 @@ def test_jan_sees_his_exam_and_uploads_evidence_for_his_attempt(page: Page, scho
     page.get_by_role("button", name="Uploaden").click()
     expect(page.locator(".notice")).to_contain_text("bewijsstuk is opgeslagen", timeout=30_000)
     expect(page.locator("#evidence")).to_contain_text("zorgplan.txt")
+
+
+def test_the_assessor_fills_in_the_form_and_finalizes_with_confirmation(page: Page, school: dict[str, Any],
+                                                                         exam: dict[str, Any]) -> None:
+    sign_in(page, ASSESSOR, school["password"])
+    nav(page, "Beoordelen")
+    page.get_by_role("link", name="Beoordelen Observatie, Jan de Vries").click()
+    expect(page.locator("h1")).to_have_text("Beoordelen: Observatie")
+    both_languages(page, "exam-assess")
+    page.get_by_label("onvoldoende").check()
+    expect(page.locator(".autosave-status")).to_contain_text("automatisch opgeslagen")  # a draft, by itself
+    page.get_by_role("link", name="Naar afronden").click()
+    expect(page.locator("#incomplete")).to_contain_text("onderbouwing ontbreekt")
+    both_languages(page, "exam-finalize")
+    page.get_by_role("button", name="Beoordeling indienen").click()  # not ticked
+    expect(page.locator("#e-confirm")).to_be_visible()
+    page.locator("#f-confirm").check()
+    page.get_by_role("button", name="Beoordeling indienen").click()  # ticked, but the justification is missing
+    expect(page.locator("#error-summary")).to_be_visible()
+    page.get_by_role("link", name="Vul het formulier aan").click()
+    expect(page.get_by_label("onvoldoende")).to_be_checked()  # the draft was kept
+    page.locator("#f-justifications_c1").fill("Handschoenen niet gewisseld tussen twee cliënten.")
+    page.get_by_role("button", name="Concept opslaan").click()
+    expect(page.locator(".notice")).to_contain_text("Concept opgeslagen")
+    page.get_by_role("link", name="Naar afronden").click()
+    expect(page.locator("#incomplete")).to_have_count(0)
+    page.locator("#f-confirm").check()
+    page.get_by_role("button", name="Beoordeling indienen").click()
+    expect(page.locator(".notice")).to_contain_text("ingediend")
+    expect(page.locator("main")).to_contain_text("Handschoenen niet gewisseld")
+    pdf = page.request.get(page.get_by_role("link", name="Beoordelingsformulier (pdf)").get_attribute("href") or "")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"

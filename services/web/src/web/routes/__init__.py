@@ -2,6 +2,7 @@
 
 from web.routes import (
     auth,
+    exam_assess,
     exam_assignments,
     exam_prepare,
     exam_schedule,
@@ -23,4 +24,5 @@ ROUTERS = [auth.router, home.router, operator.router, people.router, programmes.
            groups.router, imports.router, library.router, library.files, school.router, messages.router,
            supervision.router]
 # The exam pages (Web II); /assignments/new comes before /assignments/{id}.
-ROUTERS += [exam_prepare.router, exam_assignments.router, exam_schedule.router, exam_views.router]
+ROUTERS += [exam_prepare.router, exam_assignments.router, exam_schedule.router, exam_views.router,
+            exam_assess.router]
