@@ -15,7 +15,7 @@ from pymongo import MongoClient
 
 from kit.local.servers import mongo_uri
 
-from .journey_steps import STUDENTS, People, School, student_email
+from .journey_steps import STUDENTS, People, School, email, student_email
 from .test_exams_journey import eventually
 
 LOTTE, FINN, SARA = "300001", "300002", "300003"
@@ -192,7 +192,7 @@ def retake_as_attempt_two(people: People, school: School) -> None:
 
 
 def objection_amends_the_result(people: People, school: School) -> None:
-    """Sara objects to her adopted result; the board upholds it and amends the result; the original is kept."""
+    """Sara objects; the board appoints a new assessor, whose assessment amends her result; the original is kept."""
     http, sid, board = people.http, school.id, school.headers["commissie"]
     attempt = part(school, SARA, "obs")["attempt_id"]
     opened = http.post(f"/exams/v1/schools/{sid}/cases", headers=school.headers[SARA], json={
@@ -205,20 +205,28 @@ def objection_amends_the_result(people: People, school: School) -> None:
     assert [c["id"] for c in listed] == [case["id"]]
     decision = f"/exams/v1/schools/{sid}/cases/{case['id']}/decision"
     decided = http.post(decision, headers={**board, "If-Match": f'"{case["version"]}"'}, json={
-        "outcome": "amended", "note": "Gegrond: de observatie was verstoord; het interview toont het niveau.",
-        "result": {"outcome": "passed", "grade": 6.65}})
+        "outcome": "new_assessment", "note": "Gegrond: een andere examinator beoordeelt de observatie opnieuw.",
+        "new_assessor_id": school.ids["examinator2"], "part_ids": ["obs"]})
     assert decided.status_code == 200, decided.text
-    assert decided.json()["decision"]["result"] == {"outcome": "passed", "grade": 6.6, "final_grade": 7}
+    [schedule] = decided.json()["decision"]["schedule_ids"]
     assert http.post(decision, headers=board, json={"outcome": "refused", "note": "nog eens"}).status_code == 409
     assert people.mails(student_email(SARA, "Sara"), "De examencommissie heeft een besluit genomen")
+    assert people.mails(email("examinator2"), "Ingepland")
 
+    reassessed = save(people, school, schedule, "examinator2", {"c1": "4", "c2": "pass"})
+    assert reassessed.status_code == 200, reassessed.text
+    done = finalize(people, school, schedule, "examinator2")
+    assert done.status_code == 200 and done.json()["attempt_assessed"] is True, done.text
     path = f"/exams/v1/schools/{sid}/attempts/{attempt}/result"
-    amended = http.get(path, headers=board).json()
-    current, [original] = amended["result"], amended["superseded"]
-    assert (current["outcome"], current["grade"], current["supersedes"], current["case_id"]) == (
-        "passed", 6.6, original["id"], case["id"])
+    amended = eventually(lambda: http.get(path, headers=board),
+                         lambda r: r.json()["result"]["id"] != school.results[SARA]["id"])
+    current, [original] = amended.json()["result"], amended.json()["superseded"]
+    assert (current["outcome"], current["grade"], current["supersedes"]) == ("passed", 6.6, original["id"])
     assert (original["id"], original["outcome"], original["grade"], original["superseded_by"]) == (
         school.results[SARA]["id"], "failed", 4.3, current["id"])  # kept as it was, marked superseded
+    school.results["amended"] = current
+    adopted = http.post(f"/exams/v1/schools/{sid}/results/{current['id']}/adopt", headers=board)
+    assert adopted.status_code == 200, adopted.text
     seen = http.get(path, headers=school.headers[SARA]).json()
     assert (seen["result"]["outcome"], seen["result"]["final_grade"]) == ("passed", 7)
     assert [r["grade"] for r in seen["superseded"]] == [4.3]
@@ -229,14 +237,14 @@ def audit_chain_detects_tampering(people: People, school: School) -> None:
     changed directly in the exams database is named as the broken link."""
     http, admin = people.http, school.headers["admin"]
     verify = f"/exams/v1/schools/{school.id}/audit/verify"
-    # 9 approvals, 3 adoptions, 6 part and 3 attempt finalizations, 3 result adoptions, 1 retake, 1 case opened
-    # and decided (its decision adopts the amended result): appended by the worker from exams' events
-    complete = eventually(lambda: http.get(verify, headers=admin), lambda r: r.json().get("head_seq") == 27)
-    assert complete.json()["head_seq"] == 27, complete.text
+    # 9 approvals, 3 adoptions, 7 part finalizations (one by the new assessor), 4 attempt finalizations,
+    # 4 result adoptions (one amended), 1 retake, 1 case opened and decided: appended by the worker from events
+    complete = eventually(lambda: http.get(verify, headers=admin), lambda r: r.json().get("head_seq") == 30)
+    assert complete.json()["head_seq"] == 30, complete.text
     whole = http.get(verify, headers=school.headers["commissie"])
     assert whole.status_code == 200, whole.text
     assert whole.json()["valid"] is True and whole.json()["first_broken"] is None, whole.text
-    assert whole.json()["records_checked"] == 27
+    assert whole.json()["records_checked"] == 30
     assert http.get(verify, headers=school.headers["begeleider"]).status_code == 403
 
     def trail(code: str) -> list[dict[str, Any]]:
@@ -254,7 +262,8 @@ def audit_chain_detects_tampering(people: People, school: School) -> None:
     sara = [(i["type"], i["actor"]) for i in trail(SARA)]
     assert ("exams.board_case_opened", school.ids[f"user:{SARA}"]) in sara
     assert ("exams.board_case_decided", school.ids["commissie"]) in sara
-    assert ("exams.result_adopted", school.ids["commissie"]) in sara
+    assert ("exams.part_assessment_finalized", school.ids["examinator2"]) in sara
+    assert [t for t, _ in sara].count("exams.result_adopted") == 2  # the original and the amended result
     finn = trail(FINN)
     assert [i["data"]["attempt_number"] for i in finn if i["type"] == "exams.retake_opened"] == [2]
     assert http.get(f"/exams/v1/schools/{school.id}/students/{school.ids[LOTTE]}/audit",

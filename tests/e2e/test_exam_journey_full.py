@@ -9,8 +9,8 @@ step's e-mails arrive at the SMTP sink; a student uploads evidence for the attem
 
 Then (journey_exams2) two assessors diverge and the first acknowledges and finalizes; the evidence locks and
 refuses uploads; the results are computed, the students told, the board adopts, the student sees hers; a failed
-student's retake is attempt 2; an objection makes the board amend a result, the original kept; the audit chain
-verifies and names a record tampered with in the exams database.
+student's retake is attempt 2; an objection makes the board appoint a new assessor whose assessment amends the
+result, the original kept; the audit chain verifies and names a record tampered with in the exams database.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ STAFF = {  # handle: (name, roles)
     "begeleider": ("Bas Begeleider", ["school_supervisor"]),
     "examinator": ("Eline Examinator", ["assessor"]),
     "beoordelaar": ("Bram Beoordelaar", ["assessor"]),  # the second assessor, from the company
+    "examinator2": ("Noor Nieuwenhuis", ["assessor"]),  # appointed by the board after an objection
     "commissie": ("Cor Commissie", ["exam_board"]),
     "opleider": ("Olga Opleider", ["workplace_trainer"]),
 }
@@ -119,7 +120,7 @@ def new_school_with_staff(people: People, school: School) -> None:
             people.accept_invitation(email(handle))
             school.headers[handle] = people.login(email(handle))
 
-    staff = [school.ids[h] for h in ("begeleider", "examinator", "beoordelaar")]
+    staff = [school.ids[h] for h in ("begeleider", "examinator", "beoordelaar", "examinator2")]
     enabled = eventually(lambda: http.put(
         f"/enrollment/v1/schools/{school.id}/programmes/{school.programme_id}", headers=admin,
         json={"enabled": True, "staff_ids": staff}), status(200))
