@@ -43,9 +43,10 @@ async def append(db: Db, session: Session, *, record: Doc, previous: Doc | None)
         raise ChainMoved(record["school_id"])
 
 
-async def chain(db: Db, school_id: str) -> AsyncIterator[Doc]:
-    """A school's records in sequence order, streamed."""
-    async for record in db.audit.find({"school_id": school_id}).sort("seq", ASCENDING).batch_size(500):
+async def chain(db: Db, school_id: str, up_to: int | None = None) -> AsyncIterator[Doc]:
+    """A school's records in sequence order (up to a sequence number, if given), streamed."""
+    query: Doc = {"school_id": school_id} if up_to is None else {"school_id": school_id, "seq": {"$lte": up_to}}
+    async for record in db.audit.find(query).sort("seq", ASCENDING).batch_size(500):
         yield record
 
 

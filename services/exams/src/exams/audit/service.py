@@ -20,13 +20,14 @@ class Verification:
 
 
 async def verify(db: Db, school_id: str) -> Verification:
-    """Walk the school's chain from its first record; stop at the first broken link."""
+    """Walk the school's chain from its first record up to its head; stop at the first broken link."""
+    # The head is read first: records appended while the walk runs lie beyond it and are not a break.
+    head = await repo.head(db, school_id)
     walker = chain.Walk()
     broken: chain.Break | None = None
-    async for record in repo.chain(db, school_id):
+    async for record in repo.chain(db, school_id, up_to=head["seq"] if head else None):
         if (broken := walker.step(record)) is not None:
             break
-    head = await repo.head(db, school_id)
     if broken is None:
         broken = walker.finish(head)
     return Verification(walker.records, walker.last, (head or {}).get("seq", 0), broken)

@@ -112,8 +112,9 @@ async def _new_assessment(db: Db, session: Session, case: Doc, given: Doc, at: d
                            "Appoint another assessor than those who assessed this part.")
         new = {**old, "_id": new_id("sch"), "starts_at": given.get("starts_at") or at, "ends_at": None,
                "first_assessor_id": assessor, "second_assessor_id": None, "second_assessor_may_submit": False,
-               "assessor_ids": [assessor], "state": scheduling_models.SCHEDULED, "version": 1, "created_at": at,
-               "updated_at": at, "reassessment_of": old["_id"], "case_id": case["_id"]}
+               "assessor_ids": [assessor], "state": scheduling_models.SCHEDULED,
+               "attempt_state": scheduling_models.IN_EXECUTION, "version": 1, "created_at": at, "updated_at": at,
+               "reassessment_of": old["_id"], "case_id": case["_id"]}
         if not await repo.supersede_schedule(db, session, schedule=old, by=new["_id"], at=at):
             raise refuse(Text("Dit onderdeel is intussen gewijzigd; laad opnieuw.",
                               "This part changed in the meantime; reload."))

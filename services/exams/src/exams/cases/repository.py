@@ -8,6 +8,7 @@ from datetime import datetime
 from pymongo import ASCENDING, DESCENDING
 
 from exams.common import Doc, Session
+from exams.scheduling.models import IN_EXECUTION
 from kit.mongo import Db
 
 
@@ -124,9 +125,9 @@ async def supersede_schedule(db: Db, session: Session, *, schedule: Doc, by: str
 
 
 async def reopen_attempt_for_assessment(db: Db, session: Session, *, attempt_id: str, case_id: str) -> None:
-    """The attempt is assessed anew: no longer assessed until the new assessment is finalized."""
-    await db.attempts.update_one({"_id": attempt_id}, {"$set": {"assessed_at": None, "reassessment_case_id": case_id}},
-                                 session=session)
+    """The attempt is assessed anew: in execution again, not assessed until the new assessment is finalized."""
+    await db.attempts.update_one({"_id": attempt_id}, {"$set": {"state": IN_EXECUTION, "assessed_at": None,
+                                                                "reassessment_case_id": case_id}}, session=session)
 
 
 async def started_attempts(db: Db, session: Session, *, school_id: str, student_id: str, exam_id: str) -> list[Doc]:
