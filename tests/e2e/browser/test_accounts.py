@@ -56,7 +56,7 @@ def test_a_used_link_is_refused_and_a_reset_link_sets_a_new_password(
     assert link and link != used, "no reset e-mail arrived"
     page.goto(path_of(link))
     audit(page, "set-password-reset")
-    new_password = "Nieuw-wachtwoord-examencommissie-2026"
+    new_password = school["password"]  # the demo password again: later tests sign in as the exam board with it
     page.locator("#f-password").fill(new_password)
     page.locator("#f-password_repeat").fill(new_password + "x")
     page.get_by_role("button", name="Wachtwoord opslaan").click()
