@@ -43,7 +43,7 @@ async def _why_not(db: Db, session: Session, latest: Doc, history: list[Doc]) ->
                     "This exam has been passed: a retake is only possible while it is not.")
     if latest["state"] == models.FORFEITED:
         return None
-    if latest["state"] == models.IN_EXECUTION:
+    if latest["state"] == models.IN_EXECUTION and results[-1] is None:
         return Text(f"Poging {latest['number']} loopt nog.", f"Attempt {latest['number']} is still running.")
     result = results[-1]
     if result is None or result["state"] != "adopted":

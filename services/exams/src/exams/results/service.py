@@ -18,7 +18,6 @@ from exams.projections import repository as people
 from exams.results import grading
 from exams.results import repository as repo
 from exams.scheduling import repository as attempts
-from exams.scheduling.models import COMPLETED
 from kit.auth import Principal, Role
 from kit.clock import now
 from kit.consumer import Unprocessable
@@ -116,7 +115,7 @@ async def compute(db: Db, session: Session, *, outbox: Outbox, school_id: str, a
     if current is not None:
         await repo.mark_superseded(db, session, result_id=current["_id"], by=doc["_id"])
     await attempts.set_attempt(db, session, attempt_id=attempt_id, fields={
-        "state": COMPLETED, "result_id": doc["_id"], "completed_at": attempt.get("completed_at") or at})
+        "result_id": doc["_id"], "completed_at": attempt.get("completed_at") or at})
     await readmodel.set_result(db, session, school_id=school_id, student_id=attempt["student_id"],
                                exam_id=attempt["exam_id"], attempt_number=attempt["number"], result=doc)
     await stage(outbox, session, [ResultAvailableV1(attempt_id=attempt_id, school_id=school_id,

@@ -13,7 +13,6 @@ from kit.errors import Problem, Text, field_error
 Doc = dict[str, Any]
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 IN_EXECUTION, FORFEITED = "in_execution", "forfeited"
-COMPLETED = "completed"  # assessed and its result computed; another attempt only as a retake
 
 
 @dataclass(frozen=True)

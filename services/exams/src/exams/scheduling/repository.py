@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 
 from exams.common import Doc, Session
 from kit.mongo import Db
@@ -24,7 +24,9 @@ async def ensure_indexes(db: Db) -> None:
 
 async def open_attempt(db: Db, session: Session, *, assignment_id: str) -> Doc | None:
     """The attempt of an assignment that is in execution."""
-    return await db.attempts.find_one({"assignment_id": assignment_id, "state": "in_execution"}, session=session)
+    # The latest one: an attempt with a result stays in execution (the board may order a new assessment of it).
+    return await db.attempts.find_one({"assignment_id": assignment_id, "state": "in_execution"},
+                                      sort=[("number", DESCENDING)], session=session)
 
 
 async def attempts_of(db: Db, session: Session | None, *, school_id: str, student_id: str, exam_id: str) -> list[Doc]:

@@ -57,14 +57,17 @@ async def _assignment(db: Db, session: Session, principal: Principal, school_id:
 async def _attempt(db: Db, session: Session, assignment: Doc, rules: Doc, at: datetime) -> Doc:
     """The assignment's attempt in execution, or a new one (next number) within the maximum and window."""
     current = await repo.open_attempt(db, session, assignment_id=assignment["_id"])
-    if current is not None:
+    if current is not None and current.get("result_id"):
+        previous = [current]
+    elif current is not None:
         if current.get("assessed_at"):
             raise refuse(Text(f"Poging {current['number']} is al beoordeeld: er kan niets meer bij.",
                               f"Attempt {current['number']} has been assessed: nothing can be added to it."))
         return current
-    previous = await repo.attempts_of(db, session, school_id=assignment["school_id"],
-                                      student_id=assignment["student_id"], exam_id=assignment["exam_id"])
-    if previous and previous[-1]["state"] == models.COMPLETED:
+    else:
+        previous = await repo.attempts_of(db, session, school_id=assignment["school_id"],
+                                          student_id=assignment["student_id"], exam_id=assignment["exam_id"])
+    if previous and previous[-1].get("result_id"):
         number = previous[-1]["number"]
         raise refuse(Text(f"Poging {number} heeft een resultaat: open eerst een herkansing "
                           f"(POST /attempts/{previous[-1]['_id']}/retake), en plan die dan in.",
