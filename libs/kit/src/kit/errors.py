@@ -154,12 +154,20 @@ RETRY_AFTER_S = 5
 
 
 def unavailable(exc: BaseException) -> Problem | None:
-    """The 503 for a database that cannot be reached or did not answer in time; None for any other error."""
+    """The 503 for a database that cannot be reached, did not answer in time or kept conflicting; else None."""
     if isinstance(exc, ConnectionFailure) or (isinstance(exc, PyMongoError) and exc.timeout):
         return Problem(503, "temporarily_unavailable", headers={"Retry-After": str(RETRY_AFTER_S)},
                        detail=Text(nl="De database is even niet bereikbaar. Probeer het over enkele seconden opnieuw.",
                                    en="The database cannot be reached right now. Try again in a few seconds."),
                        retry_after_s=RETRY_AFTER_S)
+    if isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"):
+        # Every retry of the transaction met a concurrent change to the same documents: nothing was written.
+        return Problem(503, "temporarily_unavailable", headers={"Retry-After": "1"},
+                       detail=Text(nl="Te veel gelijktijdige wijzigingen aan dezelfde gegevens; niets is opgeslagen. "
+                                      "Probeer het zo opnieuw.",
+                                   en="Too many simultaneous changes to the same data; nothing was saved. "
+                                      "Try again shortly."),
+                       retry_after_s=1)
     return None
 
 

@@ -37,7 +37,11 @@ async def boom() -> None:
 @router.get("/v1/db/{what}")
 async def database_trouble(what: str) -> None:
     raise {"timeout": NetworkTimeout("timed out"), "slow": ExecutionTimeout("operation exceeded time limit", 50),
-           "broken": OperationFailure("unknown operator: $foo", 2)}[what]
+           "broken": OperationFailure("unknown operator: $foo", 2), "contended": _write_conflict()}[what]
+
+
+def _write_conflict() -> OperationFailure:
+    return OperationFailure("WriteConflict", 112, {"errorLabels": ["TransientTransactionError"]})
 
 
 @pytest.fixture
@@ -102,6 +106,12 @@ async def test_database_timeouts_are_503_with_retry_after(client: httpx.AsyncCli
     assert (r.status_code, r.headers["retry-after"]) == (503, "5")
     assert r.json()["type"] == "urn:mbo-exam:problem:temporarily_unavailable"
     assert r.json()["title"] == "The service is temporarily unavailable"
+
+
+async def test_a_transaction_that_kept_conflicting_is_503_saying_nothing_was_saved(client: httpx.AsyncClient) -> None:
+    r = await client.get("/v1/db/contended")
+    assert (r.status_code, r.headers["retry-after"]) == (503, "1")
+    assert "niets is opgeslagen" in r.json()["detail"]
 
 
 async def test_other_database_errors_stay_internal(client: httpx.AsyncClient) -> None:
