@@ -28,10 +28,15 @@ down: install  ## stop a stack left running in the background
 	$(PY) -m kit.local.up --down
 
 # Playwright's sync API keeps an event loop running in the main thread for its whole session, which the
-# async tests cannot share: the browser tests run in a pytest of their own.
+# async tests cannot share: the browser tests run in a pytest of their own, beside the rest (both mostly wait
+# on servers), which keeps make test under 20 minutes; their output follows the rest's, and either failing fails.
 test: install lint typecheck browser crd-validators  ## everything CI runs: lint, unit, integration and e2e tests on throwaway servers
-	$(PY) -m pytest -q -p no:playwright --ignore=tests/e2e/browser
-	$(PY) -m pytest -q tests/e2e/browser
+	@$(PY) -m pytest -q tests/e2e/browser > .browser-tests.log 2>&1 & browser=$$!; \
+	trap 'kill $$browser 2>/dev/null' INT TERM EXIT; \
+	$(PY) -m pytest -q -p no:playwright --ignore=tests/e2e/browser; rest=$$?; \
+	wait $$browser; browsed=$$?; trap - INT TERM EXIT; \
+	echo "--- browser tests (tests/e2e/browser) ---"; cat .browser-tests.log; \
+	exit $$(( rest || browsed ))
 
 # The web app's browser tests drive Debian's Chromium (never a browser Playwright downloads itself).
 browser:  ## install Debian's headless Chromium for the browser tests when it is missing

@@ -41,15 +41,16 @@ def backbone(prefix: str) -> Iterator[Backbone]:
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         base = Path(tmp)
         mongo_port, kafka_port = servers.free_port(), servers.free_port()
-        mongo = start(servers.mongo(mongo_port, base / "mongo", durable=durable()), base)
+        started: list[Running] = []
         try:
-            kafka = start(servers.kafka(kafka_port, base / "kafka"), base)
-            try:
-                yield Backbone(base, servers.mongo_uri(mongo_port), f"127.0.0.1:{kafka_port}")
-            finally:
-                kafka.stop()
+            started.append(start(servers.mongo(mongo_port, base / "mongo", durable=durable()), base))
+            started.append(start(servers.kafka(kafka_port, base / "kafka"), base))
+            yield Backbone(base, servers.mongo_uri(mongo_port), f"127.0.0.1:{kafka_port}")
         finally:
-            mongo.stop()
+            for proc in started:  # both at once: neither needs the other to stop cleanly
+                proc.terminate()
+            for proc in started:
+                proc.stop()
 
 
 @dataclass
