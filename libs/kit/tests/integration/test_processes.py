@@ -69,10 +69,15 @@ def read_pids(parent: subprocess.Popen[str], marker: str = "") -> list[int]:
     raise AssertionError(f"the parent never reported its servers: {parent.stderr.read() if parent.stderr else ''}")
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda s: s.name)
 def test_a_benchmark_ended_by_a_signal_leaves_no_server_running(how: signal.Signals) -> None:
+    # As from a terminal: a job started in the background (make's recipes, CI runners) inherits SIGINT ignored.
     parent = subprocess.Popen([sys.executable, "-c", BENCH_PARENT], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+                              stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible)
     pids = read_pids(parent)
     assert len(pids) == 2 and all(alive(p) for p in pids)  # Mongo-wire and Kafka-protocol servers
     end_and_check(parent, pids, how)
