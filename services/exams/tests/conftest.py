@@ -77,6 +77,19 @@ class School:
         """Authorization header of a staff member (by handle), in this school."""
         return self.world.issuer.headers(self.staff[who], {self.school_id: [STAFF[who]]}, **kw)
 
+    async def assert_refused(self, method: str, url: str, body: Any, wrong_roles: list[Role]) -> None:
+        """Another school (with every role there), each wrong role here and no token are all refused."""
+        http, issuer = self.world.http, self.world.issuer
+        everything_elsewhere = issuer.headers(self.staff["admin"], {"sch_elsewhere": list(Role)})
+        r = await http.request(method, url, json=body, headers=everything_elsewhere)
+        assert r.status_code == 403, (url, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        for role in wrong_roles:
+            r = await http.request(method, url, json=body, headers=issuer.headers(self.staff["admin"],
+                                                                                  {self.school_id: [role]}))
+            assert r.status_code == 403, (role, url, r.text)
+        assert (await http.request(method, url, json=body)).status_code == 401
+
     async def prepare(self, students: list[Student] | None = None, **overrides: Any) -> list[dict[str, Any]]:
         """Prepare an individual assignment for students as the supervisor; returns the assignments."""
         body = {"exam_id": self.exam_id, "student_ids": [s.student_id for s in (students or self.students[:1])],

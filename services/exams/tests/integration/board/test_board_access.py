@@ -42,18 +42,9 @@ async def ids(school: School) -> dict[str, str]:
 @pytest.mark.parametrize("method,path,body,wrong_roles", ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES])
 async def test_another_school_and_a_wrong_role_are_refused(school: School, ids: dict[str, str], method: str,
                                                            path: str, body: Any, wrong_roles: list[Role]) -> None:
-    http, issuer = school.world.http, school.world.issuer
     url = path.format(**ids)
     body = {k: (v.format(**ids) if isinstance(v, str) else v) for k, v in body.items()} if body else None
-    everything_elsewhere = issuer.headers(school.staff["admin"], {"sch_elsewhere": ALL})
-    r = await http.request(method, url, json=body, headers=everything_elsewhere)
-    assert r.status_code == 403, (url, r.text)
-    assert r.headers["content-type"] == "application/problem+json"
-    for role in wrong_roles:
-        r = await http.request(method, url, json=body, headers=issuer.headers(school.staff["admin"],
-                                                                              {school.school_id: [role]}))
-        assert r.status_code == 403, (role, url, r.text)
-    assert (await http.request(method, url, json=body)).status_code == 401
+    await school.assert_refused(method, url, body, wrong_roles)
 
 
 async def test_students_see_and_open_only_their_own(school: School, ids: dict[str, str]) -> None:
