@@ -204,31 +204,24 @@ class Handlers:
 
     async def result_available(self, env: Envelope, data: ResultAvailableV1, session: Session) -> None:
         """The student hears a result is there (never the result itself)."""
-        student_user = await user_of_student(self.db, data.student_id, session)
-        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
-                            school_id=data.school_id, kind="result_available",
-                            recipients=[Recipient(student_user, {"exam_name": data.exam_name,
-                                                                 "attempt_id": data.attempt_id})],
-                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}/result")
+        await self._to_student(env, data, session, "result_available", {}, "/result")
 
     async def result_adopted(self, env: Envelope, data: ResultAdoptedV1, session: Session) -> None:
         """The student hears the exam board adopted their result, which they can now read (never the result)."""
-        student_user = await user_of_student(self.db, data.student_id, session)
-        await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
-                            school_id=data.school_id, kind="result_adopted",
-                            recipients=[Recipient(student_user, {"exam_name": data.exam_name,
-                                                                 "attempt_id": data.attempt_id})],
-                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}/result")
+        await self._to_student(env, data, session, "result_adopted", {}, "/result")
 
     async def retake_opened(self, env: Envelope, data: RetakeOpenedV1, session: Session) -> None:
         """The student hears a retake was opened; its parts are scheduled anew (each with its own e-mail)."""
+        await self._to_student(env, data, session, "retake_opened", {"attempt_number": data.attempt_number}, "")
+
+    async def _to_student(self, env: Envelope, data: ResultAvailableV1 | ResultAdoptedV1 | RetakeOpenedV1,
+                          session: Session, kind: str, params: dict[str, Any], page: str) -> None:
         student_user = await user_of_student(self.db, data.student_id, session)
         await notify_people(self.db, session, self.settings, source_id=str(env.event_id), source_type=env.type,
-                            school_id=data.school_id, kind="retake_opened",
+                            school_id=data.school_id, kind=kind,
                             recipients=[Recipient(student_user, {"exam_name": data.exam_name,
-                                                                 "attempt_number": data.attempt_number,
-                                                                 "attempt_id": data.attempt_id})],
-                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}")
+                                                                 "attempt_id": data.attempt_id, **params})],
+                            path=f"/schools/{data.school_id}/attempts/{data.attempt_id}{page}")
 
     async def case_decided(self, env: Envelope, data: ExamBoardCaseDecidedV1, session: Session) -> None:
         """The student hears the exam board decided their case (the decision is in the platform)."""
