@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from exams.cases.workdays import (
@@ -64,6 +64,8 @@ def test_within_a_term() -> None:
     result = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # Monday
     assert within(result, datetime(2026, 11, 23, 22, 0, tzinfo=UTC), 15, NONE)
     assert not within(result, datetime(2026, 11, 23, 23, 0, tzinfo=UTC), 15, NONE)  # past midnight CET
+    # the last microseconds of the day still count, though the stored deadline is its last millisecond
+    assert within(result, datetime(2026, 11, 23, 22, 59, 59, 999999, tzinfo=UTC), 15, NONE)
 
 
 def test_negative_days_are_refused() -> None:
@@ -103,7 +105,10 @@ def test_holidays_only_ever_push_a_deadline_later(start: date, n: int, holidays:
 
 @given(st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2098, 1, 1), timezones=st.just(UTC)),
        st.integers(min_value=0, max_value=30))
+@example(datetime(2001, 1, 1, 22, 59, 59, 999001, tzinfo=UTC), 0)  # after the stored last millisecond, same day
 def test_a_deadline_is_the_last_millisecond_of_a_school_day(start: datetime, n: int) -> None:
     due = deadline(start, n, NONE)
-    assert due >= start
+    assert local_date(due) >= local_date(start)
+    assert within(start, start, n, NONE) and within(start, due, n, NONE)
+    assert not within(start, due + timedelta(milliseconds=1), n, NONE)
     assert local_date(due) != local_date(due + timedelta(milliseconds=1))

@@ -55,9 +55,9 @@ async def _result_in_window(db: Db, session: Session, kind: models.Kind, school_
     if result is None or result.get("state") != "adopted" or not result.get("adopted_at"):
         raise refuse(Text(f"Voor {kind.nl} moet er een vastgesteld resultaat van deze poging zijn.",
                           f"A case of kind {kind.name} needs an adopted result of this attempt."))
-    last = workdays.deadline(result["adopted_at"], kind.request_window, await holidays(db, school_id, session))
-    if at > last:
-        day = workdays.local_date(last).isoformat()
+    days = await holidays(db, school_id, session)
+    if not workdays.within(result["adopted_at"], at, kind.request_window, days):
+        day = workdays.local_date(workdays.deadline(result["adopted_at"], kind.request_window, days)).isoformat()
         raise refuse(Text(f"Te laat: {kind.nl} kan tot {kind.request_window} werkdagen na het resultaat, dus tot "
                           f"en met {day}.",
                           f"Too late: a case of kind {kind.name} may be filed up to {kind.request_window} working "

@@ -53,8 +53,9 @@ def deadline(start: datetime, days: int, holidays: frozenset[date]) -> datetime:
 
 
 def within(start: datetime, at: datetime, days: int, holidays: frozenset[date]) -> bool:
-    """True when `at` falls no later than `days` working days after `start` (both read as school days)."""
-    return at <= deadline(start, days, holidays)
+    """True when `at` falls on or before the school day `days` working days after `start` (both read as school days)."""
+    # compared by date, not by the stored last millisecond, so a moment in that millisecond's last microseconds counts
+    return local_date(at) <= add_working_days(local_date(start), days, holidays)
 
 
 def expand(ranges: Iterable[tuple[date, date]]) -> frozenset[date]:
