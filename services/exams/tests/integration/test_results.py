@@ -1,6 +1,6 @@
 """Results through the real worker handler and the API: computed on AssessmentFinalizedV1, adopted, read, retaken.
 
-The final `assessments` documents are inserted in the shape EXAMS2.md fixes (assessment writes them), then
+The final `assessments` documents are inserted in the shape assessment writes them, then
 exams' own AssessmentFinalizedV1 goes through the consumer runner with the exams worker's handler table.
 """
 

@@ -11,6 +11,8 @@ from exams.cases.models import (
     check_decision,
     check_opening,
     default_valid_until,
+    exclusion_refusal,
+    latest_exclusion_day,
     truncate_grade,
     whole_grade,
 )
@@ -110,3 +112,23 @@ def test_the_calendar_refuses_what_makes_no_sense_naming_the_entry() -> None:
     for holidays, field in cases:
         refused = problem(lambda h=holidays: check_holidays(h))
         assert refused.status == 422 and refused.errors[0]["field"] == field  # type: ignore[index]
+
+
+@pytest.mark.parametrize("decided,latest", [
+    (date(2026, 11, 30), date(2027, 11, 30)),
+    (date(2028, 2, 29), date(2029, 2, 28)),  # no 29 February the year after
+    (date(2026, 1, 31), date(2027, 1, 31)),
+])
+def test_an_exclusion_runs_twelve_months_at_most(decided: date, latest: date) -> None:
+    assert latest_exclusion_day(decided) == latest
+
+
+def test_an_exclusion_covers_its_exam_or_every_exam() -> None:
+    until = datetime(2027, 3, 1, 22, 59, 59, 999000, tzinfo=UTC)  # 1 March, the school's day
+    one = {"exam_id": "exm_a", "decision": {"excluded_until": until, "exclusion_scope": "exam"}}
+    every = {"exam_id": "exm_a", "decision": {"excluded_until": until, "exclusion_scope": "all"}}
+    assert exclusion_refusal([one], "exm_b") is None
+    refusal = exclusion_refusal([one], "exm_a")
+    assert refusal is not None and "dit examen" in refusal.nl and "2027-03-01" in refusal.en
+    refusal = exclusion_refusal([every], "exm_b")
+    assert refusal is not None and "alle examens" in refusal.nl and "01-03-2027" in refusal.nl

@@ -61,6 +61,10 @@ class DecisionIn(Strict):
     measures: list[Measure] | None = Field(default=None, max_length=20,
                                            description="accommodation granted: e.g. extra time 30 minutes, quiet room")
     valid_until: date | None = Field(default=None, description="exemption (default 5 years) or accommodation granted")
+    excluded_until: date | None = Field(default=None, description="fraud: excluded from exams until and including "
+                                        "this school day (within twelve months; none: no exclusion)")
+    exclusion_scope: Literal["exam", "all"] | None = Field(default=None, description="fraud: excluded from this "
+                                                           "exam (default) or from every exam of the school")
 
 
 class CaseOut(BaseModel):

@@ -31,9 +31,12 @@ async def apply(db: Db, session: Session, *, case: Doc, outcome: str, given: Doc
     kind = case["kind"]
     if kind == "objection" and outcome == "new_assessment":
         return await _new_assessment(db, session, case, given, at)
-    if (kind, outcome) in (("objection", "amended"), ("fraud", "fraud")):
-        amend: Doc = given.get("result") or {"outcome": "fraud", "grade": None}
-        return await _supersede_result(db, session, case, amend, principal, at, note)
+    if (kind, outcome) == ("objection", "amended"):
+        return await _supersede_result(db, session, case, given["result"], principal, at, note)
+    if (kind, outcome) == ("fraud", "fraud"):
+        exclusion = _exclusion(given, at)
+        return {**await _supersede_result(db, session, case, {"outcome": "fraud", "grade": None}, principal, at,
+                                          note), **exclusion}
     if kind == "inspection" and outcome == "granted":
         if given["inspection_at"] <= at:
             raise _invalid("inspection_at", "De inzage moet in de toekomst liggen.", "The inspection must be ahead.")
@@ -43,6 +46,24 @@ async def apply(db: Db, session: Session, *, case: Doc, outcome: str, given: Doc
     if kind == "extra_attempt" and outcome == "granted":
         return {"used_by_attempt_id": None}
     return {}
+
+
+def _exclusion(given: Doc, at: datetime) -> Doc:
+    """The exclusion from exams a fraud decision may add: until a day within twelve months, one exam or all."""
+    until: date | None = given.get("excluded_until")
+    if until is None:
+        if "exclusion_scope" in given:
+            raise _invalid("excluded_until", "Noem tot wanneer de uitsluiting geldt.",
+                           "Say until when the exclusion applies.")
+        return {}
+    today = workdays.local_date(at)
+    latest = models.latest_exclusion_day(today)
+    if not today < until <= latest:
+        raise _invalid("excluded_until", f"Een uitsluiting eindigt na vandaag en uiterlijk op {latest:%d-%m-%Y} "
+                       "(twaalf maanden).", f"An exclusion ends after today and by {latest.isoformat()} at the "
+                       "latest (twelve months).")
+    # stored as the last moment of that school day, like every validity, to compare with a moment
+    return {"excluded_until": workdays.end_of_day(until), "exclusion_scope": given.get("exclusion_scope", "exam")}
 
 
 async def _valid_for(db: Db, session: Session, case: Doc, given: Doc, at: datetime) -> Doc:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts.exams import ExamBoardCaseDecidedV1, ExamBoardCaseOpenedV1
+from exams.cases.workdays import SCHOOL_TZ
 from kit.errors import Problem, Text, field_error
 
 Doc = dict[str, Any]
 OPEN, DECIDED = "open", "decided"
 EXEMPTION_YEARS = 5
 EXEMPTION_LEAD = timedelta(weeks=6)  # an exemption is asked at least six weeks before the first exam moment
+EXCLUSION_MONTHS = 12  # after fraud the board may exclude a student from exams for up to a year
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,10 @@ OUTCOME_FIELDS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] =
     ("objection", "amended"): (("result",), ()),
     ("exemption", "granted"): (("core_tasks",), ("valid_until",)),
     ("accommodation", "granted"): (("measures",), ("valid_until",)),
+    ("fraud", "fraud"): ((), ("excluded_until", "exclusion_scope")),
 }
 DETAIL_FIELDS = ("inspection_at", "location", "new_assessor_id", "part_ids", "starts_at", "result", "core_tasks",
-                 "valid_until", "measures")
+                 "valid_until", "measures", "excluded_until", "exclusion_scope")
 
 
 def _invalid(field: str, nl: str, en: str) -> Problem:
@@ -117,6 +121,27 @@ def default_valid_until(kind: str, decided_at: datetime) -> date | None:
             return start.replace(year=start.year + EXEMPTION_YEARS)
         except ValueError:  # 29 February
             return start.replace(year=start.year + EXEMPTION_YEARS, day=28)
+    return None
+
+
+def latest_exclusion_day(decided_on: date) -> date:
+    """The last day an exclusion decided on `decided_on` may run to: twelve months later (29 Feb -> 28 Feb)."""
+    months = decided_on.month - 1 + EXCLUSION_MONTHS
+    year, month = decided_on.year + months // 12, months % 12 + 1
+    return date(year, month, min(decided_on.day, monthrange(year, month)[1]))
+
+
+def exclusion_refusal(exclusions: list[Doc], exam_id: str) -> Text | None:
+    """Why a student may not take part in this exam now (an exclusion after fraud), or None."""
+    for case in exclusions:
+        decision = case["decision"]
+        if decision.get("exclusion_scope") == "all" or case.get("exam_id") == exam_id:
+            day = decision["excluded_until"].astimezone(SCHOOL_TZ).date()
+            what = ("alle examens", "every exam") if decision.get("exclusion_scope") == "all" else \
+                ("dit examen", "this exam")
+            return Text(f"De examencommissie heeft deze student na fraude uitgesloten van {what[0]}, tot en met "
+                        f"{day:%d-%m-%Y}.", f"After fraud the exam board excluded this student from {what[1]} until "
+                        f"and including {day.isoformat()}.")
     return None
 
 

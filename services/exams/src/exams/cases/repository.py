@@ -85,6 +85,13 @@ async def save_calendar(db: Db, session: Session, *, school_id: str, version: in
     return result.matched_count == 1
 
 
+async def exclusions(db: Db, session: Session | None, *, school_id: str, student_id: str, at: datetime) -> list[Doc]:
+    """A student's fraud decisions whose exclusion from exams still runs at `at`."""
+    return await db.cases.find({"school_id": school_id, "student_id": student_id, "kind": "fraud",
+                                "state": "decided", "decision.outcome": "fraud",
+                                "decision.excluded_until": {"$gte": at}}, session=session).to_list()
+
+
 # --- what decisions read and supersede ----------------------------------------------------------------
 
 async def current_result(db: Db, school_id: str, attempt_id: str, session: Session | None = None) -> Doc | None:

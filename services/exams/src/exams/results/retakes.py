@@ -6,6 +6,7 @@ from contracts.exams import RetakeOpenedV1
 from exams import readmodel
 from exams.access import reader, require_preparer, require_readable
 from exams.assignments import repository as assignments
+from exams.cases.exclusion import require_not_excluded
 from exams.catalog import repository as catalog
 from exams.common import Doc, Session, not_found, refuse
 from exams.events import stage
@@ -69,9 +70,11 @@ async def open_retake(db: Db, session: Session, *, outbox: Outbox, principal: Pr
                           f"There is a later attempt ({latest['number']}); a retake follows the latest one."))
     if reason := await _why_not(db, session, latest, history):
         raise refuse(reason)
+    at = now()
+    await require_not_excluded(db, session, school_id=school_id, student_id=attempt["student_id"],
+                               exam_id=attempt["exam_id"], at=at)
     assignment = await assignments.get(db, school_id, attempt["assignment_id"], session) or {}
     exam = await catalog.version_by_id(db, assignment.get("exam_version_id", ""), session) or {"rules": {}}
-    at = now()
     case = None
     if limit := models.new_attempt_refusal(history, exam["rules"], at):
         case = await _extra_attempt(db, session, attempt, case_id)

@@ -9,6 +9,7 @@ from exams import readmodel
 from exams.access import reader, require_readable
 from exams.assignments import repository as assignments
 from exams.assignments.service import check_people_roles
+from exams.cases.exclusion import require_not_excluded
 from exams.catalog import repository as catalog
 from exams.common import Doc, Session, check_version, forbidden, not_found, refuse
 from exams.events import stage
@@ -91,6 +92,8 @@ async def schedule(db: Db, session: Session, *, outbox: Outbox, principal: Princ
     events: list[Event] = []
     for assignment_id in dict.fromkeys(assignment_ids):
         assignment = await _assignment(db, session, principal, school_id, assignment_id)
+        await require_not_excluded(db, session, school_id=school_id, student_id=assignment["student_id"],
+                                   exam_id=assignment["exam_id"], at=at)
         exam = await catalog.version_by_id(db, assignment["exam_version_id"], session)
         assert exam is not None  # versions are never removed
         plans = models.expand(exam["parts"], parts, all_parts, (assignment["people"]["first_assessor"] or "",

@@ -1,5 +1,5 @@
 """Fixtures of the exam-board tests: attempts with final assessments and adopted results (as the assess and
-results parts store them, per EXAMS2.md), and the audit consumer fed with what exams staged in its outbox."""
+results parts store them), and the audit consumer fed with what exams staged in its outbox."""
 
 from __future__ import annotations
 

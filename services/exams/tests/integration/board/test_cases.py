@@ -140,6 +140,38 @@ async def test_fraud_supersedes_the_result_with_fraud(school: School, make_asses
     assert (await db.results.find_one({"_id": done["result"]["_id"]}))["outcome"] == "passed"
 
 
+async def test_fraud_may_exclude_the_student_for_up_to_twelve_months(school: School, make_assessed: Any) -> None:
+    http, sid = school.world.http, school.school_id
+    done = await make_assessed(school, grade=7.5, outcome="passed")
+    student, attempt_id = done["student"], done["attempt_id"]
+    r = await http.post(f"/v1/schools/{sid}/cases", headers=school.h("board"), json={
+        "kind": "fraud", "student_id": student.student_id, "attempt_id": attempt_id, "reason": "Spiekbriefje."})
+    url = f"/v1/schools/{sid}/cases/{r.json()['id']}/decision"
+    today = local_date(datetime.now(UTC))
+    for until, field in ((today.replace(year=today.year + 1) + timedelta(days=1), "excluded_until"),
+                         (today, "excluded_until")):
+        r = await http.post(url, headers={**school.h("board"), **EN}, json={
+            "outcome": "fraud", "note": "Fraude vastgesteld.", "excluded_until": until.isoformat()})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
+        assert "twelve months" in why(r)
+    r = await http.post(url, headers={**school.h("board"), **EN}, json={
+        "outcome": "dismissed", "note": "x", "excluded_until": (today + timedelta(days=30)).isoformat()})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "excluded_until"
+    until = today + timedelta(days=90)
+    r = await http.post(url, headers=school.h("board"), json={
+        "outcome": "fraud", "note": "Fraude vastgesteld.", "excluded_until": until.isoformat()})
+    assert r.status_code == 200, r.text
+    assert r.json()["decision"]["exclusion_scope"] == "exam"
+    # fraud counts as a fail, but while the exclusion runs no retake is opened and nothing is scheduled
+    r = await http.post(f"/v1/schools/{sid}/attempts/{attempt_id}/retake", headers={**school.h("supervisor"), **EN},
+                        json={})
+    assert r.status_code == 409 and f"until and including {until.isoformat()}" in why(r), r.text
+    r = await http.post(f"/v1/schools/{sid}/schedules", headers=school.h("supervisor"), json={
+        "assignment_ids": [done["assignment"]["id"]],
+        "all_parts": {"starts_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}})
+    assert r.status_code == 409 and "uitgesloten" in why(r), r.text
+
+
 async def test_terms_in_working_days_with_the_schools_holidays(school: School, make_assessed: Any) -> None:
     http, sid = school.world.http, school.school_id
     late = datetime.now(UTC) - timedelta(days=40)
