@@ -98,7 +98,7 @@ def test_adopting_one_result_and_adopting_it_twice_says_so() -> None:
     client = client_as(api, BOARD)
     done = client.post("/results/res_1/adopt", data={**FORM, "group_id": "grp_1", "student": "Jan de Vries"})
     assert done.status_code == 303 and done.headers["location"] == "/results?adopted=1&group_id=grp_1&exam_id="
-    assert "1 resultaat/resultaten vastgesteld" in client.get(done.headers["location"]).text
+    assert "1 resultaat vastgesteld" in client.get(done.headers["location"]).text
     api.answers[("POST", f"{SCHOOL}/results/res_1/adopt")] = (409, REFUSED)
     again = client.post("/results/res_1/adopt", data={**FORM, "student": "Jan de Vries"})
     assert again.status_code == 409
@@ -112,7 +112,8 @@ def test_a_groups_adoption_says_how_many_before_and_after() -> None:
                        ("POST", f"{SCHOOL}/results/adopt-group"): [result(state="adopted")] * 2})
     client = client_as(api, BOARD)
     confirm = client.get("/results/adopt-group?group_id=grp_1")
-    assert confirm.status_code == 200 and "Je stelt 2 resultaat/resultaten vast" in confirm.text
+    assert confirm.status_code == 200 and "Je stelt 2 resultaten vast" in confirm.text
+    assert "Ik stel deze 2 resultaten vast namens de examencommissie" in confirm.text
     assert "Fatima El Amrani" in confirm.text and 'name="expected" value="2"' in confirm.text
     unticked = client.post("/results/adopt-group", data={**FORM, "group_id": "grp_1", "expected": "2"})
     assert unticked.status_code == 422 and 'id="e-confirm"' in unticked.text and not api.sent(

@@ -14,7 +14,7 @@ from web.context import Ctx, in_school
 from web.render import render
 from web.routes.common import Field, back, items, say
 from web.routes.exam_common import groups, localized, school_exams
-from web.routes.exam_results_words import RESULT_STATES, final_and_exact, outcome, part_lines
+from web.routes.exam_results_words import RESULT_STATES, final_and_exact, outcome, part_lines, results_count
 
 router = APIRouter(prefix="/results")
 PAGE = 50
@@ -65,8 +65,8 @@ async def results(ctx: Ctx = Depends(in_school), group_id: str = Query(default="
     require_board(ctx)
     notice = None
     if adopted:
-        notice = say(ctx, f"{adopted} resultaat/resultaten vastgesteld; de student(en) zien het nu.",
-                     f"{adopted} result(s) adopted; the student(s) can see them now.")
+        notice = say(ctx, f"{results_count(ctx, adopted)} vastgesteld; de student ziet het eigen resultaat nu.",
+                     f"{results_count(ctx, adopted)} adopted; each student can see their own result now.")
     return await _list(ctx, group_id=group_id, exam_id=exam_id, state=state, cursor=cursor, notice=notice)
 
 
@@ -106,6 +106,7 @@ async def _confirm_page(ctx: Ctx, group_id: str, exam_id: str, *, status: int = 
     return render(ctx, "exam_result_group.html", status=status, error=error,
                   title=say(ctx, "Resultaten van een groep vaststellen", "Adopt a group's results"),
                   rows=rows(ctx, waiting, exams), more=more, count=len(waiting), group=group, group_id=group_id,
+                  counted=results_count(ctx, len(waiting)),
                   exam=exams.get(exam_id), exam_id=exam_id)
 
 
@@ -135,9 +136,9 @@ async def adopt_group(ctx: Ctx = Depends(in_school), group_id: Field = "", exam_
                            notice=say(ctx, "Er wachtte in deze groep geen resultaat meer op vaststelling.",
                                       "No result of this group was awaiting adoption any more."))
     if expected.isdigit() and int(expected) != count:  # someone adopted or a result arrived in between
-        notice = say(ctx, f"{count} resultaat/resultaten vastgesteld (de bevestiging noemde er {expected}: intussen "
-                          "veranderde er iets).", f"{count} result(s) adopted (the confirmation said {expected}: "
-                          "something changed in between).")
+        notice = say(ctx, f"{results_count(ctx, count)} vastgesteld (de bevestiging noemde er {expected}: intussen "
+                          "veranderde er iets).", f"{results_count(ctx, count)} adopted (the confirmation said "
+                          f"{expected}: something changed in between).")
         return await _list(ctx, group_id=group_id, exam_id=exam_id, state="adopted", cursor=None, notice=notice)
     return back("/results?" + urlencode({"adopted": count, "group_id": group_id, "exam_id": exam_id,
                                          "state": "adopted"}))

@@ -18,6 +18,13 @@ RESULT_STATES = {"awaiting_adoption": ("Wacht op vaststelling", "Awaiting adopti
 WITHOUT_GRADES = ("pass_fail", "fail_pass_good")
 
 
+def results_count(ctx: Ctx, count: int | str) -> str:
+    """'1 resultaat', '3 resultaten' (or '1 result', '3 results')."""
+    one = str(count) == "1"
+    return say(ctx, f"{count} resultaat" if one else f"{count} resultaten", f"{count} result" if one else
+               f"{count} results")
+
+
 def outcome(ctx: Ctx, result: dict[str, Any]) -> str:
     """The result's outcome in words (O/V/G where the exam uses that scale)."""
     label = str(result.get("label") or "")
