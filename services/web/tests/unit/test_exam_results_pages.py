@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from web.app import create_app
+from web.render import format_date
 from web.routes.exam_results_words import final_and_exact, retake_outlook
 from web.session import SESSION_COOKIE, Sealer
 from web.settings import WebSettings
@@ -152,8 +153,10 @@ def test_a_refusal_of_the_api_for_the_school_is_shown_as_a_clear_page() -> None:
 
 
 ADOPTED = result(state="adopted", adopted_at="2026-11-29T12:00:00Z")
+FIRST = datetime.now(UTC) - timedelta(days=28)  # the window (365 days) is still open
+WINDOW_ENDS = format_date(FIRST + timedelta(days=365), "nl", False)
 ATTEMPT = {"id": "att_1", "assignment_id": "asg_1", "student_id": "stu_1", "exam_id": "exm_1", "number": 1,
-           "state": "in_execution", "first_scheduled_at": "2026-11-01T09:00:00Z", "parts": []}
+           "state": "in_execution", "first_scheduled_at": FIRST.isoformat(), "parts": []}
 
 
 def student_api(my_attempt: int = 1, parts: list[dict[str, Any]] | None = None) -> Exams:
@@ -172,8 +175,21 @@ def test_the_student_sees_adopted_results_and_that_a_retake_is_possible() -> Non
     page = client.get("/my-results")
     assert page.status_code == 200
     for shown in ("Niet behaald", "8 (7,7)", "Onderdeel Observatie: Niet behaald", "29 nov. 2026 13:00",
-                  "Een herkansing (poging 2) is mogelijk", "Poging 2 van maximaal 3", "uiterlijk tot 1 nov. 2027"):
+                  "Een herkansing (poging 2) is mogelijk", "Poging 2 van maximaal 3", f"uiterlijk tot {WINDOW_ENDS}"):
         assert shown in page.text, shown
+    client.__exit__(None, None, None)
+
+
+def test_beyond_the_maximum_the_page_says_an_extra_attempt_of_the_board_is_used() -> None:
+    third = {**ATTEMPT, "number": 3}
+    api = retake_api({("GET", f"{SCHOOL}/attempts/att_1"): third, ("GET", f"{SCHOOL}/attempts/att_0"): ATTEMPT,
+                      ("GET", f"{SCHOOL}/assignments/asg_1/parts"): {"items": [
+                          {"attempt_id": "att_0", "attempt_number": 1}, {"attempt_id": "att_1", "attempt_number": 3}]}})
+    client = client_as(api, SUPERVISOR)
+    page = client.get("/results/attempts/att_1")
+    assert "Het maximum van 3 pogingen is bereikt" in page.text
+    assert "die extra poging wordt ervoor gebruikt" in page.text
+    assert "Herkansing openen" in page.text  # the API decides: it uses a granted extra attempt when there is one
     client.__exit__(None, None, None)
 
 
@@ -214,8 +230,8 @@ def test_the_supervisor_sees_what_the_rules_allow_and_opens_a_retake() -> None:
     client = client_as(api, SUPERVISOR)
     page = client.get("/results/attempts/att_1")
     assert page.status_code == 200
-    for shown in ("Niet behaald", "Maximum aantal pogingen", "tot 1 nov. 2027", "Een herkansing (poging 2) is mogelijk",
-                  "Ik open poging 2"):
+    for shown in ("Niet behaald", "Maximum aantal pogingen", f"tot {WINDOW_ENDS}",
+                  "Een herkansing (poging 2) is mogelijk", "Ik open poging 2"):
         assert shown in page.text, shown
     unticked = client.post("/results/attempts/att_1/retake", data=FORM)
     assert unticked.status_code == 422 and 'id="e-confirm"' in unticked.text
@@ -269,6 +285,8 @@ def test_what_the_rules_allow_for_a_retake() -> None:
     assert look(result=None, forfeited=True)[0]  # a lost attempt may be retaken
     assert "later attempt (2)" in look(latest_number=2)[1]
     assert "maximum of 3" in look(number=3, latest_number=3)[1]
+    assert retake_outlook(rules, number=3, latest_number=3, result=ADOPTED, forfeited=False,
+                          first_scheduled_at=first, at=at).extra  # only the exam board's extra attempt helps
     assert "window has passed" in look(at=at + timedelta(days=400))[1]
     assert look(rules={"max_attempts": None}, number=9, latest_number=9)[0]  # unlimited (interim exams)
 

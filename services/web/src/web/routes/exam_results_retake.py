@@ -26,11 +26,12 @@ router = APIRouter(prefix="/results/attempts")
 READERS = ("school_admin", "exam_board", "school_supervisor", "assessor")
 RETAKERS = ("school_supervisor", "school_admin")
 RULE = ("Een herkansing kan alleen na een vastgesteld, niet behaald resultaat (of een vervallen poging) van de "
-        "laatste poging, binnen het maximum aantal pogingen en de termijn van het examen; daarbuiten alleen met een "
-        "extra poging die de examencommissie toekent.",
+        "laatste poging, binnen het maximum aantal pogingen en de termijn van het examen, en niet zolang de student "
+        "na fraude is uitgesloten; buiten het maximum of de termijn alleen met een extra poging die de "
+        "examencommissie toekent.",
         "A retake is only possible after an adopted, failed result (or a lost attempt) of the latest attempt, "
-        "within the exam's maximum attempts and window; beyond them only with an extra attempt the exam board "
-        "grants.")
+        "within the exam's maximum attempts and window, and not while the student is excluded after fraud; beyond "
+        "the maximum or the window only with an extra attempt the exam board grants.")
 
 
 def _reader(ctx: Ctx) -> None:

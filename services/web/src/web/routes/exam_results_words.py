@@ -77,6 +77,7 @@ class Outlook:
     next_number: int
     max_attempts: int | None
     window_ends: datetime | None
+    extra: bool = False  # beyond the maximum or the window: only an extra attempt of the exam board opens it
 
 
 def window_end(rules: dict[str, Any], first_scheduled_at: Any) -> datetime | None:
@@ -91,8 +92,8 @@ def retake_outlook(rules: dict[str, Any], *, number: int, latest_number: int, re
     maximum = rules.get("max_attempts", 3)
     ends = window_end(rules, first_scheduled_at)
 
-    def outlook(allowed: bool, nl: str, en: str) -> Outlook:
-        return Outlook(allowed, (nl, en), latest_number + 1, maximum, ends)
+    def outlook(allowed: bool, nl: str, en: str, extra: bool = False) -> Outlook:
+        return Outlook(allowed, (nl, en), latest_number + 1, maximum, ends, extra)
 
     if latest_number > number:
         return outlook(False, f"Er is al een latere poging ({latest_number}); een herkansing volgt op de laatste.",
@@ -109,10 +110,10 @@ def retake_outlook(rules: dict[str, Any], *, number: int, latest_number: int, re
     if maximum is not None and latest_number >= int(maximum):
         return outlook(False, f"Het maximum van {maximum} pogingen is bereikt: alleen met een extra poging die de "
                               "examencommissie toekent.", f"The maximum of {maximum} attempts is reached: only with "
-                              "an extra attempt granted by the exam board.")
+                              "an extra attempt granted by the exam board.", extra=True)
     if ends is not None and at > ends:
         return outlook(False, "De termijn voor pogingen is verstreken: alleen met een extra poging die de "
                               "examencommissie toekent.", "The attempt window has passed: only with an extra "
-                              "attempt granted by the exam board.")
+                              "attempt granted by the exam board.", extra=True)
     return outlook(True, f"Een herkansing (poging {latest_number + 1}) is mogelijk.",
                    f"A retake (attempt {latest_number + 1}) is possible.")
