@@ -484,6 +484,13 @@ def test_the_exam_board_adopts_the_groups_result_and_adopting_twice_is_refused(
     expect(jan).to_contain_text("Onderdeel Observatie: Niet behaald")
     expect(jan).to_contain_text("Onderdeel Criteriumgericht interview: Behaald, 7,7")
     both_languages(page, "exam-results")
+    # Jan, meanwhile, in a browser of his own: not adopted yet, so nothing to see.
+    origin, browser = "{0.scheme}://{0.netloc}".format(urlsplit(page.url)), page.context.browser
+    assert browser is not None
+    student = browser.new_context(base_url=origin, locale="nl-NL").new_page()
+    sign_in(student, JAN, school["password"])
+    student.goto("/my-results")
+    expect(student.locator("main")).to_contain_text("Je hebt nog geen vastgestelde resultaten")
     stale = page.context.new_page()  # a second tab still offers to adopt Jan's result
     stale.goto(page.url)
     page.get_by_role("button", name=re.compile("Alle wachtende van deze groep vaststellen")).click()
@@ -496,6 +503,9 @@ def test_the_exam_board_adopts_the_groups_result_and_adopting_twice_is_refused(
     page.get_by_role("button", name="1 resultaat vaststellen").click()
     expect(page.locator(".notice")).to_contain_text("1 resultaat vastgesteld")
     expect(page.locator("#results tr", has_text="Jan de Vries")).to_be_visible()  # now among the adopted ones
+    student.reload()
+    expect(student.locator("section", has_text="Proeve Zorg in de browser")).to_contain_text("Niet behaald")
+    student.context.close()
     stale.once("dialog", lambda d: d.accept())
     stale.get_by_role("button", name=re.compile("Vaststellen Jan de Vries")).click()
     expect(stale.locator("#error-summary")).to_contain_text("Niet vastgesteld (Jan de Vries): Dit resultaat is al "
