@@ -116,6 +116,7 @@ def test_a_groups_adoption_says_how_many_before_and_after() -> None:
     assert confirm.status_code == 200 and "Je stelt 2 resultaten vast" in confirm.text
     assert "Ik stel deze 2 resultaten vast namens de examencommissie" in confirm.text
     assert "Fatima El Amrani" in confirm.text and 'name="expected" value="2"' in confirm.text
+    assert 'name="idempotency_key"' in confirm.text
     unticked = client.post("/results/adopt-group", data={**FORM, "group_id": "grp_1", "expected": "2"})
     assert unticked.status_code == 422 and 'id="e-confirm"' in unticked.text and not api.sent(
         "POST", f"{SCHOOL}/results/adopt-group")
@@ -235,9 +236,10 @@ def test_the_supervisor_sees_what_the_rules_allow_and_opens_a_retake() -> None:
         assert shown in page.text, shown
     unticked = client.post("/results/attempts/att_1/retake", data=FORM)
     assert unticked.status_code == 422 and 'id="e-confirm"' in unticked.text
-    opened = client.post("/results/attempts/att_1/retake", data={**FORM, "confirm": "1"})
+    assert 'name="idempotency_key"' in page.text  # the page's own key: a double click opens one retake
+    opened = client.post("/results/attempts/att_1/retake", data={**FORM, "confirm": "1", "idempotency_key": "k-1"})
     assert opened.status_code == 303 and opened.headers["location"] == "/results/attempts/att_1?retake=2"
-    assert api.sent("POST", f"{SCHOOL}/attempts/att_1/retake")[0].headers["idempotency-key"]
+    assert api.sent("POST", f"{SCHOOL}/attempts/att_1/retake")[0].headers["idempotency-key"] == "k-1"
     client.__exit__(None, None, None)
 
 

@@ -54,7 +54,7 @@ async def _list(ctx: Ctx, *, group_id: str, exam_id: str, state: str, cursor: st
     return render(ctx, "exam_results.html", status=status, error=error, notice=notice, form=filters,
                   title=say(ctx, "Resultaten vaststellen", "Adopt results"), rows=rows(ctx, items(found), exams),
                   next_cursor=found.get("next_cursor"), cursor=cursor, groups=group_list, exams=exam_list,
-                  states=RESULT_STATES, filters=filters)
+                  states=RESULT_STATES, filters=filters, key=ctx.form_key())
 
 
 @router.get("", summary="Results awaiting adoption (or adopted), filtered by group and exam")
@@ -72,10 +72,11 @@ async def results(ctx: Ctx = Depends(in_school), group_id: str = Query(default="
 
 @router.post("/{result_id}/adopt", summary="Adopt one result on behalf of the exam board")
 async def adopt(result_id: str, ctx: Ctx = Depends(in_school), group_id: Field = "", exam_id: Field = "",
-                student: Field = "") -> Response:
+                student: Field = "", idempotency_key: Field = "") -> Response:
     require_board(ctx)
     try:
-        await ctx.call("exams", "POST", f"{_base(ctx)}/{result_id}/adopt", idem=ctx.form_key())
+        await ctx.call("exams", "POST", f"{_base(ctx)}/{result_id}/adopt",
+                       idem=idempotency_key[:200] or ctx.form_key())  # the page's key: a double click adopts once
     except ApiError as exc:
         whose = f" ({student})" if student else ""
         message = say(ctx, f"Niet vastgesteld{whose}: ", f"Not adopted{whose}: ") + (localized(ctx, exc).message()
@@ -106,7 +107,7 @@ async def _confirm_page(ctx: Ctx, group_id: str, exam_id: str, *, status: int = 
     return render(ctx, "exam_result_group.html", status=status, error=error,
                   title=say(ctx, "Resultaten van een groep vaststellen", "Adopt a group's results"),
                   rows=rows(ctx, waiting, exams), more=more, count=len(waiting), group=group, group_id=group_id,
-                  counted=results_count(ctx, len(waiting)),
+                  counted=results_count(ctx, len(waiting)), key=ctx.form_key(),
                   exam=exams.get(exam_id), exam_id=exam_id)
 
 
@@ -119,14 +120,15 @@ async def adopt_group_page(ctx: Ctx = Depends(in_school), group_id: str = Query(
 
 @router.post("/adopt-group", summary="Adopt every result of the group awaiting adoption, as confirmed")
 async def adopt_group(ctx: Ctx = Depends(in_school), group_id: Field = "", exam_id: Field = "", confirm: Field = "",
-                      expected: Field = "") -> Response:
+                      expected: Field = "", idempotency_key: Field = "") -> Response:
     require_board(ctx)
     if not confirm:
         return await _confirm_page(ctx, group_id, exam_id, status=422, error=ApiError(422, errors=[{
             "field": "confirm", "reason": say(ctx, "Vink aan dat je deze resultaten vaststelt.",
                                               "Tick the box to adopt these results.")}]))
     try:
-        adopted = await ctx.call("exams", "POST", f"{_base(ctx)}/adopt-group", idem=ctx.form_key(),
+        adopted = await ctx.call("exams", "POST", f"{_base(ctx)}/adopt-group",
+                                 idem=idempotency_key[:200] or ctx.form_key(),
                                  json={"group_id": group_id, "exam_id": exam_id or None})
     except ApiError as exc:
         return await _confirm_page(ctx, group_id, exam_id, status=exc.status, error=localized(ctx, exc))

@@ -91,7 +91,7 @@ async def _page(ctx: Ctx, attempt_id: str, *, status: int = 200, error: ApiError
                   title=say(ctx, f"Resultaat van poging {attempt['number']}", f"Result of attempt {attempt['number']}"),
                   attempt=attempt, assignment=assignment, exam=exam, result=result, shown=shown, older=older,
                   look=look, rules=rules, rule=say(ctx, *RULE), may_retake=ctx.has(*RETAKERS),
-                  may_schedule=ctx.has(*SCHEDULERS), latest=latest)
+                  may_schedule=ctx.has(*SCHEDULERS), latest=latest, key=ctx.form_key())
 
 
 @router.get("/{attempt_id}", summary="An attempt's result (either state) and whether a retake may follow")
@@ -105,7 +105,8 @@ async def attempt_result(attempt_id: str, ctx: Ctx = Depends(in_school),
 
 
 @router.post("/{attempt_id}/retake", summary="Open a retake after this (failed or lost) attempt, as confirmed")
-async def open_retake(attempt_id: str, ctx: Ctx = Depends(in_school), confirm: Field = "") -> Response:
+async def open_retake(attempt_id: str, ctx: Ctx = Depends(in_school), confirm: Field = "",
+                      idempotency_key: Field = "") -> Response:
     _reader(ctx)
     if not ctx.has(*RETAKERS):
         raise ApiError(403, detail=say(ctx, "Alleen de begeleider van de student of de beheerder opent een herkansing.",
@@ -115,7 +116,7 @@ async def open_retake(attempt_id: str, ctx: Ctx = Depends(in_school), confirm: F
             ctx, "Vink aan dat je de herkansing opent.", "Tick the box to open the retake.")}]))
     try:
         opened = await ctx.call("exams", "POST", f"/v1/schools/{ctx.school_id}/attempts/{attempt_id}/retake",
-                                json={}, idem=ctx.form_key())
+                                json={}, idem=idempotency_key[:200] or ctx.form_key())
     except ApiError as exc:
         why = localized(ctx, exc).message() or str(exc.status)
         return await _page(ctx, attempt_id, status=exc.status, error=say(
