@@ -299,3 +299,11 @@ def test_grades_read_as_the_transcript_and_the_exact_grade() -> None:
     assert final_and_exact(ctx, result(final_grade=6.4, grade=6.4)) == "6,4"
     assert final_and_exact(ctx, result(scale="pass_fail")) == "—"
     assert final_and_exact(ctx, result(grade=None, outcome="fraud")) == "—"
+
+
+def test_the_attempts_page_stands_when_the_overview_does_not_answer() -> None:
+    api = retake_api({("GET", f"{SCHOOL}/overview"): (403, {"title": "Geen toegang"})})
+    client = client_as(api, {"s1": ["school_admin"]})
+    page = client.get("/results/attempts/att_1")
+    assert page.status_code == 200 and "Een herkansing (poging 2) is mogelijk" in page.text
+    client.__exit__(None, None, None)

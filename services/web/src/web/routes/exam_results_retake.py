@@ -56,8 +56,11 @@ async def _latest_number(ctx: Ctx, exam: dict[str, Any] | None, student_id: str,
     """The student's latest attempt at the exam (a retake without parts yet shows only in the overview's cell)."""
     if not exam:
         return known
-    found = await ctx.get("exams", f"/v1/schools/{ctx.school_id}/overview", programme_id=exam["programme_id"],
-                          student_id=student_id, limit=1)
+    try:
+        found = await ctx.get("exams", f"/v1/schools/{ctx.school_id}/overview", programme_id=exam["programme_id"],
+                              student_id=student_id, limit=1)
+    except ApiError:
+        return known  # the retake's API still refuses one after a later attempt, saying so
     cells = [c for row in found.get("rows", []) for c in row["cells"] if c["exam_id"] == exam_id]
     return max([known, *(c["attempt_number"] or 0 for c in cells)])
 
