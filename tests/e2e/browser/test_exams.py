@@ -1,12 +1,17 @@
-"""The first half of a practical exam done through the pages, each step by the person whose step it is.
+"""A practical exam done through the pages, each step by the person whose step it is.
 
-The operator publishes an exam and the admin makes an exam group (through the APIs: those pages are not part of
-this journey); then, in Chromium: the supervisor prepares the assignment for the group (after a refusal shown at
-the fields), attaches a file and meets a stale form; Jan, Fatima, the workplace trainer and the supervisor sign;
-the exam board adopts for the group; the supervisor schedules part by part (copy from the part above, after a
-refusal), reschedules and cancels with the consequence shown first; the overview, the assessor's dashboard and
-Jan's own exams follow; Jan uploads evidence for his attempt. Every new page is audited (axe) and photographed in
-Dutch and English.
+The operator publishes an exam and the admin makes an exam group, an exam-board member and a second assessor
+(through the APIs: those pages are not part of this journey); then, in Chromium: the supervisor prepares the
+assignment for the group (after a refusal shown at the fields), attaches a file and meets a stale form; Jan, Fatima,
+the workplace trainer and the supervisor sign; the exam board adopts for the group; the supervisor schedules part by
+part with a second assessor (copy from the part above, after a refusal), reschedules and cancels with the consequence
+shown first; the overview, the assessor's dashboard and Jan's own exams follow; Jan uploads evidence for his attempt.
+Then the second half: the second assessor scores the observation "pass" where the first says "fail"; the first
+assessor sees the divergence, explains it and finalizes with confirmation; the interview is moved to now and
+assessed, so the attempt is graded; the exam board adopts the group's result on its page (a second tab adopting it
+again is refused); Jan sees his adopted result and that a retake is possible; the supervisor opens the retake (a
+second one is refused, explained); Jan sees attempt 2 in his exams. Every new page is audited (axe) and photographed
+in Dutch and English.
 """
 
 from __future__ import annotations
@@ -30,9 +35,10 @@ from tests.e2e.test_exams_journey import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # a shared 2-core machine: seeding may be slow
 DOMAIN = "demo-roc.example"
-# The exam board member is this module's own: other modules change the demo board member's password.
-SUPERVISOR, ASSESSOR, BOARD, TRAINER = (f"{h}@{DOMAIN}" for h in ("begeleider", "examinator", "vaststeller",
-                                                                   "praktijkopleider"))
+# The exam board member is this module's own (other modules change the demo board member's password), and so is
+# the second assessor (the demo school has one assessor).
+SUPERVISOR, ASSESSOR, BOARD, TRAINER, SECOND = (f"{h}@{DOMAIN}" for h in (
+    "begeleider", "examinator", "vaststeller", "praktijkopleider", "tweede.examinator"))
 JAN, FATIMA = f"jan.100001@student.{DOMAIN}", f"fatima.100002@student.{DOMAIN}"
 ZONE = ZoneInfo("Europe/Amsterdam")
 EXAM = {**JOURNEY_EXAM, "code": "PVB-WEB-1", "name": "Proeve Zorg in de browser",
@@ -66,26 +72,27 @@ def exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
     members = [ids["100001"], ids["100002"], ids["100003"]]
     r = http.post(f"/enrollment/v1/schools/{sid}/groups/{group['id']}/members", headers=admin, json={"add": members})
     assert r.status_code == 200, r.text
-    r = http.post(f"/identity/v1/schools/{sid}/users", headers=admin, json={
-        "email": BOARD, "display_name": "Bram Vaststeller", "roles": ["exam_board"], "send_invitation": True})
-    assert r.status_code == 201, r.text
-    link = None
-    deadline = time.monotonic() + 60
-    while link is None and time.monotonic() < deadline:
-        link = demo.invitation_link(suite, BOARD)
-        time.sleep(0.5)
-    assert link, "no invitation e-mail"
-    token = parse_qs(urlparse(link).query)["token"][0]
-    r = http.post("/identity/v1/auth/set-password", json={"token": token, "password": school["password"]})
-    assert r.status_code < 300, r.text
+    for email, name, role in ((BOARD, "Bram Vaststeller", "exam_board"), (SECOND, "Tessa Tweede", "assessor")):
+        r = http.post(f"/identity/v1/schools/{sid}/users", headers=admin, json={
+            "email": email, "display_name": name, "roles": [role], "send_invitation": True})
+        assert r.status_code == 201, r.text
+        link = None
+        deadline = time.monotonic() + 60
+        while link is None and time.monotonic() < deadline:
+            link = demo.invitation_link(suite, email)
+            time.sleep(0.5)
+        assert link, "no invitation e-mail"
+        token = parse_qs(urlparse(link).query)["token"][0]
+        r = http.post("/identity/v1/auth/set-password", json={"token": token, "password": school["password"]})
+        assert r.status_code < 300, r.text
     supervisor = login(SUPERVISOR, school["password"])
     seen = eventually(lambda: http.get(f"/exams/v1/schools/{sid}/overview", headers=supervisor, params={
         "programme_id": programme["id"], "group_id": group["id"]}),
         lambda r: r.status_code == 200 and len(r.json()["rows"]) == 3)
     assert len(seen.json()["rows"]) == 3, seen.text  # exams learned of the group's members
     people = eventually(lambda: http.get(f"/exams/v1/schools/{sid}/people", headers=supervisor),
-                        lambda r: r.status_code == 200 and any(p["display_name"] == "Bram Vaststeller"
-                                                               for p in r.json()))
+                        lambda r: r.status_code == 200 and {"Bram Vaststeller", "Tessa Tweede"} <= {
+                            p["display_name"] for p in r.json()})
     assert people.status_code == 200
     return {"id": published.json()["id"], "group_id": group["id"], "programme_id": programme["id"],
             "students": ids, "school_id": sid}
@@ -303,6 +310,7 @@ def test_the_supervisor_schedules_part_by_part_reschedules_and_cancels(page: Pag
     page.locator("#f-parts_0_starts_at").fill(local(now - timedelta(hours=1)))
     page.locator("#f-parts_0_ends_at").fill(local(now - timedelta(hours=2)))  # before the start: refused
     page.locator("#f-parts_0_location").fill("Afdeling Noord, kamer 3")
+    page.locator("#f-parts_0_second_assessor_id").select_option(label="Tessa Tweede")  # copied to the part below
     page.locator("#f-parts_1_copy_from_above").check()
     page.get_by_role("button", name="Inplannen").click()
     expect(page.locator("#e-parts_0_ends_at")).to_contain_text("Het einde ligt voor het begin")
@@ -386,17 +394,36 @@ def test_jan_sees_his_exam_and_uploads_evidence_for_his_attempt(page: Page, scho
     expect(page.locator("#evidence")).to_contain_text("zorgplan.txt")
 
 
-def test_the_assessor_fills_in_the_form_and_finalizes_with_confirmation(page: Page, school: dict[str, Any],
-                                                                         exam: dict[str, Any]) -> None:
-    sign_in(page, ASSESSOR, school["password"])
+def open_form(page: Page, email: str, password: str, part: str) -> None:
+    """Sign in as an assessor and open the form of one of Jan's parts from the dashboard."""
+    sign_in(page, email, password)
     nav(page, "Beoordelen")
-    page.get_by_role("link", name="Beoordelen Observatie, Jan de Vries").click()
+    page.get_by_role("link", name=f"Beoordelen {part}, Jan de Vries").click()
+
+
+def test_the_second_assessor_scores_the_observation_otherwise_and_may_not_finalize(
+        page: Page, school: dict[str, Any], exam: dict[str, Any]) -> None:
+    open_form(page, SECOND, school["password"], "Observatie")
+    expect(page.locator("main")).to_contain_text("jij bent tweede examinator")
+    page.get_by_label("voldaan", exact=True).check()  # the first assessor will say "fail": a divergence
+    expect(page.locator(".autosave-status")).to_contain_text("automatisch opgeslagen")
+    expect(page.get_by_role("link", name="Naar afronden")).to_have_count(0)  # not scheduled "may submit"
+    page.goto(page.url + "/finalize")
+    expect(page.locator("main")).to_contain_text("Alleen de eerste examinator")
+    expect(page.get_by_role("button", name="Beoordeling indienen")).to_have_count(0)
+
+
+def test_the_assessor_sees_the_divergence_explains_it_and_finalizes_with_confirmation(
+        page: Page, school: dict[str, Any], exam: dict[str, Any]) -> None:
+    open_form(page, ASSESSOR, school["password"], "Observatie")
     expect(page.locator("h1")).to_have_text("Beoordelen: Observatie")
+    expect(page.locator("main")).to_contain_text("Andere examinator: pass")
     both_languages(page, "exam-assess")
     page.get_by_label("onvoldoende").check()
     expect(page.locator(".autosave-status")).to_contain_text("automatisch opgeslagen")  # a draft, by itself
     page.get_by_role("link", name="Naar afronden").click()
     expect(page.locator("#incomplete")).to_contain_text("onderbouwing ontbreekt")
+    expect(page.locator("#both tr.row-error")).to_contain_text("Groot verschil")  # pass against fail
     both_languages(page, "exam-finalize")
     page.get_by_role("button", name="Beoordeling indienen").click()  # not ticked
     expect(page.locator("#e-confirm")).to_be_visible()
@@ -411,8 +438,125 @@ def test_the_assessor_fills_in_the_form_and_finalizes_with_confirmation(page: Pa
     page.get_by_role("link", name="Naar afronden").click()
     expect(page.locator("#incomplete")).to_have_count(0)
     page.locator("#f-confirm").check()
+    page.get_by_role("button", name="Beoordeling indienen").click()  # the divergence is not explained yet
+    expect(page.locator("#e-divergence_note")).to_be_visible()
+    page.locator("#f-divergence_note").fill("Tessa zag alleen het begin; later zijn de handschoenen niet gewisseld.")
+    page.locator("#f-confirm").check()
     page.get_by_role("button", name="Beoordeling indienen").click()
     expect(page.locator(".notice")).to_contain_text("ingediend")
     expect(page.locator("main")).to_contain_text("Handschoenen niet gewisseld")
+    expect(page.locator("main")).to_contain_text("Tessa zag alleen het begin")
     pdf = page.request.get(page.get_by_role("link", name="Beoordelingsformulier (pdf)").get_attribute("href") or "")
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
+
+
+def test_the_interview_is_moved_to_now_and_assessed_so_the_attempt_gets_its_result(
+        page: Page, school: dict[str, Any], exam: dict[str, Any]) -> None:
+    sign_in(page, SUPERVISOR, school["password"])
+    open_assignment(page, "Jan de Vries")
+    page.get_by_role("link", name="Verzetten Criteriumgericht interview").click()
+    page.locator("#f-starts_at").fill(local(datetime.now(ZONE) - timedelta(minutes=5)))
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.locator(".notice")).to_contain_text("Opgeslagen")
+    sign_out(page)
+    open_form(page, ASSESSOR, school["password"], "Criteriumgericht interview")
+    page.locator("#f-scores_c2-4").check()
+    expect(page.locator(".autosave-status")).to_contain_text("automatisch opgeslagen")
+    page.get_by_role("link", name="Naar afronden").click()
+    page.locator("#f-confirm").check()
+    page.get_by_role("button", name="Beoordeling indienen").click()
+    expect(page.locator(".notice")).to_contain_text("ingediend")
+
+
+def test_the_exam_board_adopts_the_groups_result_and_adopting_twice_is_refused(
+        page: Page, school: dict[str, Any], exam: dict[str, Any]) -> None:
+    sign_in(page, BOARD, school["password"])
+    nav(page, "Resultaten vaststellen")
+    page.locator("#f-group_id").select_option(label="Examengroep VIG 2026")
+    page.get_by_role("button", name="Tonen").click()
+    jan = page.locator("#results tr", has_text="Jan de Vries")
+    deadline = time.monotonic() + 60
+    while jan.count() == 0 and time.monotonic() < deadline:  # the exams worker grades the attempt from an event
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(jan).to_contain_text("Niet behaald")
+    expect(jan).to_contain_text("8 (7,7)")  # the interview's 4 is a 7.75, truncated: 7.7, on the transcript 8
+    expect(jan).to_contain_text("Onderdeel Observatie: Niet behaald")
+    expect(jan).to_contain_text("Onderdeel Criteriumgericht interview: Behaald, 7,7")
+    both_languages(page, "exam-results")
+    # Jan, meanwhile, in a browser of his own: not adopted yet, so nothing to see.
+    origin, browser = "{0.scheme}://{0.netloc}".format(urlsplit(page.url)), page.context.browser
+    assert browser is not None
+    student = browser.new_context(base_url=origin, locale="nl-NL").new_page()
+    sign_in(student, JAN, school["password"])
+    student.goto("/my-results")
+    expect(student.locator("main")).to_contain_text("Je hebt nog geen vastgestelde resultaten")
+    stale = page.context.new_page()  # a second tab still offers to adopt Jan's result
+    stale.goto(page.url)
+    page.get_by_role("button", name=re.compile("Alle wachtende van deze groep vaststellen")).click()
+    expect(page.locator("#how-many")).to_contain_text("Je stelt 1 resultaat vast")
+    expect(page.locator("#to-adopt")).to_contain_text("Jan de Vries")
+    both_languages(page, "exam-result-group")
+    page.get_by_role("button", name="1 resultaat vaststellen").click()  # not ticked
+    expect(page.locator("#e-confirm")).to_be_visible()
+    page.locator("#f-confirm").check()
+    page.get_by_role("button", name="1 resultaat vaststellen").click()
+    expect(page.locator(".notice")).to_contain_text("1 resultaat vastgesteld")
+    expect(page.locator("#results tr", has_text="Jan de Vries")).to_be_visible()  # now among the adopted ones
+    student.reload()
+    expect(student.locator("section", has_text="Proeve Zorg in de browser")).to_contain_text("Niet behaald")
+    student.context.close()
+    stale.once("dialog", lambda d: d.accept())
+    stale.get_by_role("button", name=re.compile("Vaststellen Jan de Vries")).click()
+    expect(stale.locator("#error-summary")).to_contain_text("Niet vastgesteld (Jan de Vries): Dit resultaat is al "
+                                                            "vastgesteld.")
+    stale.close()
+
+
+def test_jan_sees_his_adopted_result_and_that_a_retake_is_possible(page: Page, school: dict[str, Any],
+                                                                  exam: dict[str, Any]) -> None:
+    sign_in(page, JAN, school["password"])
+    nav(page, "Mijn examens")
+    page.get_by_role("link", name="Mijn resultaten en herkansingen").click()
+    section = page.locator("section", has_text="Proeve Zorg in de browser")
+    expect(section).to_contain_text("Niet behaald")
+    expect(section).to_contain_text("Onderdeel Observatie: Niet behaald")
+    expect(section.locator("tbody tr")).to_have_count(1)
+    expect(section).to_contain_text("Een herkansing (poging 2) is mogelijk")
+    expect(section).to_contain_text("Poging 2 van maximaal 3")
+    both_languages(page, "exam-result-my")
+
+
+def test_the_supervisor_opens_a_retake_and_a_second_one_is_refused(page: Page, school: dict[str, Any],
+                                                                    exam: dict[str, Any]) -> None:
+    sign_in(page, SUPERVISOR, school["password"])
+    open_assignment(page, "Jan de Vries")
+    page.get_by_role("link", name="Resultaat en herkansing van poging 1").click()
+    expect(page.locator("#result-facts")).to_contain_text("Vastgesteld")
+    expect(page.locator("#rules")).to_contain_text("3")
+    expect(page.locator("#outlook")).to_contain_text("Een herkansing (poging 2) is mogelijk")
+    both_languages(page, "exam-result-attempt")
+    other = page.context.new_page()
+    other.goto(page.url)
+    page.get_by_role("button", name="Herkansing openen").click()  # not ticked
+    expect(page.locator("#e-confirm")).to_be_visible()
+    page.locator("#f-confirm").check()
+    page.get_by_role("button", name="Herkansing openen").click()
+    expect(page.locator(".notice")).to_contain_text("Herkansing geopend: poging 2")
+    expect(page.locator("#outlook")).to_contain_text("Er is al een latere poging (2)")
+    other.locator("#f-confirm").check()
+    other.get_by_role("button", name="Herkansing openen").click()
+    expect(other.locator("#error-summary")).to_contain_text("Geen herkansing geopend: Er is al een latere poging (2)")
+    expect(other.locator("#error-summary")).to_contain_text("binnen het maximum aantal pogingen en de termijn")
+    other.close()
+
+
+def test_jan_sees_attempt_2_in_his_exams(page: Page, school: dict[str, Any], exam: dict[str, Any]) -> None:
+    sign_in(page, JAN, school["password"])
+    nav(page, "Mijn examens")
+    section = page.locator("section", has_text="Proeve Zorg in de browser")
+    expect(section).to_contain_text("poging 2")
+    expect(section).to_contain_text("Herkansing geopend: poging 2")
+    page.get_by_role("link", name="Mijn resultaten en herkansingen").click()
+    expect(page.locator("section", has_text="Proeve Zorg in de browser")).to_contain_text(
+        "Herkansing geopend: poging 2. Je begeleider plant de onderdelen nog in.")

@@ -196,6 +196,9 @@ async def test_adopting_for_a_group_and_the_boards_list(school: School, finalize
     listing = await http.get(f"/v1/schools/{sid}/results?state=awaiting_adoption&group_id={school.group_id}",
                              headers=school.h("board"))
     assert listing.status_code == 200 and len(listing.json()["items"]) == 2
+    # Whose result it is, so the board's page names the student it adopts for.
+    assert {(r["student_name"] or "").startswith("Jan Student") and bool(r["student_code"])
+            for r in listing.json()["items"]} == {True}
     adopted = await http.post(f"/v1/schools/{sid}/results/adopt-group", json={"group_id": school.group_id},
                               headers=school.h("board"))
     assert adopted.status_code == 200, adopted.text

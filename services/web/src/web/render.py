@@ -102,6 +102,10 @@ def exam_menu(ctx: Ctx) -> list[tuple[str, str, str]]:
         items.append(("/overview", "Examenoverzicht", "Exam overview"))
     if ctx.has("assessor"):
         items.append(("/dashboard", "Beoordelen", "Assessing"))
+    if ctx.has("student"):
+        items.append(("/my-results", "Mijn resultaten", "My results"))
+    if ctx.has("exam_board"):
+        items.append(("/results", "Resultaten vaststellen", "Adopt results"))
     return items
 
 

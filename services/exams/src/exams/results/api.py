@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from exams.assignments.api import RESPONSES
 from exams.common import Doc, Events, Id, Session, Strict, page
+from exams.projections import repository as projections
 from exams.results import retakes, service
 from kit.auth import Principal, Role, require_roles
 from kit.commands import execute
@@ -66,6 +67,8 @@ class ResultOut(BaseModel):
     superseded_by: str | None = None
     reason: str | None = None
     case_id: str | None = None
+    student_name: str | None = Field(default=None, description="In the board's list only: the student's name")
+    student_code: str | None = Field(default=None, description="In the board's list only: the student code")
 
 
 class AttemptResultOut(BaseModel):
@@ -162,7 +165,14 @@ async def list_results(db: Database, school_id: str,
     """For the exam board and the school admin, by result id."""
     docs = await service.list_results(db, principal=principal, school_id=school_id, state=state, group_id=group_id,
                                       exam_id=exam_id, student_id=student_id, after=cursor, limit=limit)
-    return page([result_out(d) for d in docs], limit, lambda r: r.id)
+    students = {s["_id"]: s for s in await projections.get_students(db, school_id, sorted({d["student_id"]
+                                                                                           for d in docs}))}
+    outs = [result_out(d) for d in docs]
+    for out in outs:  # the board adopts per student: it needs to see whose result it is
+        student = students.get(out.student_id, {})
+        out.student_name = " ".join(p for p in (student.get("first_name"), student.get("last_name")) if p) or None
+        out.student_code = student.get("student_code")
+    return page(outs, limit, lambda r: r.id)
 
 
 @router.post("/results/{result_id}/adopt", response_model=ResultOut, responses=RESPONSES,

@@ -5,6 +5,9 @@ from web.routes import (
     exam_assess,
     exam_assignments,
     exam_prepare,
+    exam_results,
+    exam_results_retake,
+    exam_results_student,
     exam_schedule,
     exam_views,
     groups,
@@ -26,3 +29,5 @@ ROUTERS = [auth.router, home.router, operator.router, people.router, programmes.
 # The exam pages (Web II); /assignments/new comes before /assignments/{id}.
 ROUTERS += [exam_prepare.router, exam_assignments.router, exam_schedule.router, exam_views.router,
             exam_assess.router]
+# Results and retakes (Web II): /results/adopt-group and /results/attempts/... come before /results/{id}/adopt.
+ROUTERS += [exam_results_retake.router, exam_results.router, exam_results_student.router]
