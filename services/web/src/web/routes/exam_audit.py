@@ -66,9 +66,11 @@ def record_rows(ctx: Ctx, records: list[dict[str, Any]], names: dict[str, str],
             who = "—"
         elif actor in names:
             who = names[actor]
-        else:  # students are not among the school's staff: their own records are theirs
-            who = say(ctx, "de student", "the student") if data.get("role") == "student" or \
-                kind == "board_case_opened" else say(ctx, "onbekende naam", "unknown name")
+        elif data.get("role") in SIGNERS:  # students are never listed with the staff: say the role they signed in
+            who = say(ctx, "de", "the") + " " + say(ctx, *SIGNERS[data["role"]]).lower()
+        else:
+            who = say(ctx, "de student", "the student") if kind == "board_case_opened" else \
+                say(ctx, "onbekende naam", "unknown name")
         rows.append({"seq": r["seq"], "at": r["occurred_at"], "what": say(ctx, *RECORDS.get(kind, (kind, kind))),
                      "who": who, "details": " · ".join(details), "hash": r["hash"]})
     return rows
@@ -97,11 +99,11 @@ async def student_trail(student_id: str, ctx: Ctx = Depends(in_school),
                         cursor: int = Query(default=0, ge=0)) -> Response:
     only(ctx, *AUDITORS)
     sid = ctx.school_id
-    trail, verdict, student, people, exams = await asyncio.gather(
+    trail, verdict, student, people, trainers, exams = await asyncio.gather(
         ctx.get("exams", f"/v1/schools/{sid}/students/{student_id}/audit", cursor=cursor or None, limit=100),
         _verdict(ctx), ctx.get("enrollment", f"/v1/schools/{sid}/students/{student_id}"), staff(ctx),
-        exam_names(ctx))
-    names = {p["user_id"]: p.get("display_name") or p["user_id"] for p in people}
+        staff(ctx, "workplace_trainer"), exam_names(ctx))
+    names = {p["user_id"]: p.get("display_name") or p["user_id"] for p in people + trainers}
     label = student_label(ctx, student, student_id)
     return render(ctx, "exam_audit.html", title=say(ctx, f"Audittrail: {label}", f"Audit trail: {label}"),
                   verdict=verdict, q="", matches=[], student=student, student_id=student_id,
