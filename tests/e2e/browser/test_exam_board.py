@@ -1,0 +1,318 @@
+"""The exam board's work done through the pages, each step by the person whose step it is.
+
+Through the APIs (not what is tested here): the operator publishes a one-part exam, Daan's assignment is prepared,
+signed, adopted and scheduled to start a minute ago, and an exam board member of this module's own is invited.
+Then, in Chromium: the assessor attaches a file to the form and finalizes, after which the form refuses more files
+saying why; Daan's evidence upload is closed with the reason; his result is adopted (API) and he asks for an
+inspection (after a refusal without a kind), adds a document, and is told his objection is too late once the term
+has passed; the board sees its cases by deadline with the overdue one first (in words), decides the inspection
+(after a refusal at the missing moment), opens an accommodation itself and decides it (after a refusal at the
+missing measures); the board reads Daan's audit trail from the case, and the chain's check names the record a
+direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+from pymongo import MongoClient
+
+from kit.local.servers import mongo_uri
+from tests.e2e.browser.conftest import audit, both_languages, invite, sign_in
+from tests.e2e.test_exams_journey import eventually
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # a shared 2-core machine: seeding may be slow
+DOMAIN = "demo-roc.example"
+SUPERVISOR, ASSESSOR, TRAINER = (f"{h}@{DOMAIN}" for h in ("begeleider", "examinator", "praktijkopleider"))
+BOARD = f"zaken.commissie@{DOMAIN}"  # this module's own board member: other modules change the demo one's password
+DAAN = f"daan.100003@student.{DOMAIN}"
+EXAM = {
+    "code": "PVB-BOARD-1", "name": "Proeve Zorg voor de examencommissie",
+    "core_tasks": [{"code": "B1-K1", "name": "Biedt zorg en ondersteuning", "work_processes": [
+        {"code": "B1-K1-W1", "name": "Voert zorg uit"}]}],
+    "parts": [{"code": "obs", "name": "Observatie", "kind": "observation", "core_tasks": ["B1-K1"], "criteria": [
+        {"code": "c1", "text": "Werkt hygiënisch", "work_process": "B1-K1-W1"}]}],
+}
+STATE: dict[str, Any] = {}
+
+
+class Api:
+    """The suite's APIs through the gateway, as the demo school's people."""
+
+    def __init__(self, web: str, password: str) -> None:
+        self.http = httpx.Client(base_url=web, timeout=15)
+        self.password = password
+
+    def login(self, email: str, password: str | None = None) -> dict[str, str]:
+        r = self.http.post("/identity/v1/auth/login", json={"email": email, "password": password or self.password})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
+    """Daan's attempt at a published one-part exam, started a minute ago (all through the APIs)."""
+    api = Api(web, school["password"])
+    sid = school["school_id"]
+    secrets_ = suite.identity_secrets()
+    operator = api.login(secrets_["OPERATOR_EMAIL"], secrets_["OPERATOR_PASSWORD"])
+    admin, supervisor = api.login(f"admin@{DOMAIN}"), api.login(SUPERVISOR)
+    invite(suite, api.http, admin, school=sid, email=BOARD, name="Zoë Zaken", role="exam_board",
+           password=api.password)
+    board, trainer, daan = api.login(BOARD), api.login(TRAINER), api.login(DAAN)
+    programme = api.http.get(f"/enrollment/v1/schools/{sid}/programmes", headers=admin).json()["items"][0]
+    published = eventually(lambda: api.http.post("/exams/v1/catalog/exams", headers=operator,
+                                                 json={**EXAM, "programme_id": programme["id"]}),
+                           lambda r: r.status_code != 422)
+    assert published.status_code == 201, published.text
+    students = api.http.get(f"/enrollment/v1/schools/{sid}/students", headers=admin, params={"limit": 50}).json()
+    daan_id = next(s["id"] for s in students["items"] if s["student_code"] == "100003")
+    people = eventually(lambda: api.http.get(f"/exams/v1/schools/{sid}/people", headers=supervisor),
+                        lambda r: r.status_code == 200 and any(p["display_name"] == "Zoë Zaken" for p in r.json()))
+    ids = {p["display_name"]: p["user_id"] for p in people.json()}
+    prepared = eventually(lambda: api.http.post(f"/exams/v1/schools/{sid}/assignments", headers=supervisor, json={
+        "exam_id": published.json()["id"], "student_ids": [daan_id], "title": "Ochtendzorg",
+        "text": "Verleen de ochtendzorg.", "first_assessor_id": ids["Erik Examinator"],
+        "adopter_id": ids["Zoë Zaken"]}), lambda r: r.status_code == 201)
+    assert prepared.status_code == 201, prepared.text
+    assignment = prepared.json()[0]["id"]
+    base = f"/exams/v1/schools/{sid}/assignments/{assignment}"
+    for headers in (daan, trainer, supervisor):
+        r = api.http.post(f"{base}/approve", json={"confirm": True}, headers=headers)
+        assert r.status_code == 200, r.text
+    assert api.http.post(f"{base}/adopt", headers=board).status_code == 200
+    starts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    scheduled = api.http.post(f"/exams/v1/schools/{sid}/schedules", headers=supervisor,
+                              json={"assignment_ids": [assignment], "all_parts": {"starts_at": starts}})
+    assert scheduled.status_code == 201, scheduled.text
+    [part] = scheduled.json()
+    evidence = f"/evidence/v1/schools/{sid}/attempts/{part['attempt_id']}/evidence"
+    uploaded = eventually(lambda: api.http.post(f"{evidence}?filename=verslag.txt", content=b"Mijn verslag.",
+                                                headers=daan), lambda r: r.status_code not in (404, 409))
+    assert uploaded.status_code == 201, uploaded.text
+    return {"api": api, "school_id": sid, "schedule_id": part["id"], "attempt_id": part["attempt_id"],
+            "exam_id": published.json()["id"], "student_id": daan_id, "board": board}
+
+
+@contextmanager
+def exams_db(suite: Any) -> Iterator[Any]:
+    """The exams database itself: only to make time pass (a term, a deadline) or to tamper with the chain."""
+    mongo: MongoClient[dict[str, Any]] = MongoClient(mongo_uri(suite.ports["mongo"]), serverSelectionTimeoutMS=10_000)
+    with mongo:
+        yield mongo["exams"]
+
+
+def upload(page: Page, path: Path, done: str) -> None:
+    """Send a file with the page's upload control and wait for the page it leads to; evidence learns of a new
+    case or attempt from an event, so until then the control says it failed and the file is sent again."""
+    deadline = time.monotonic() + 60
+    while not re.search(done, page.url) and time.monotonic() < deadline:
+        page.locator("#upload-file").set_input_files(str(path))
+        page.get_by_role("button", name="Uploaden").click()
+        for _ in range(60):
+            page.wait_for_timeout(250)
+            if re.search(done, page.url) or page.locator(".upload[data-state=failed]").count():
+                break
+        if not re.search(done, page.url):
+            page.reload()
+    assert re.search(done, page.url), page.url
+
+
+def until_listed(page: Page, selector: str, text: str) -> None:
+    """Reload until a file just stored is listed (exams lists it once evidence's event arrives)."""
+    deadline = time.monotonic() + 60
+    while text not in page.locator(selector).inner_text() and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator(selector)).to_contain_text(text)
+
+
+def test_the_assessor_attaches_a_file_to_the_form_and_none_after_finalizing(
+        page: Page, school: dict[str, Any], board_exam: dict[str, Any], tmp_path: Path) -> None:
+    sign_in(page, ASSESSOR, school["password"])
+    page.goto(f"/assess/{board_exam['schedule_id']}")
+    expect(page.locator("#attachments")).to_contain_text("Geen bijlagen")
+    photo = tmp_path / "observatie-handen.txt"
+    photo.write_text("Foto-beschrijving: handen gewassen voor de zorg.")
+    upload(page, photo, r"attached=file_")
+    expect(page.locator(".notice")).to_contain_text("bijlage is bij je formulier opgeslagen")
+    until_listed(page, "#attachments", "observatie-handen.txt")
+    both_languages(page, "exam-assess-attachments")
+    page.get_by_label("voldaan", exact=True).check()
+    page.get_by_role("button", name="Concept opslaan").click()
+    expect(page.locator(".notice")).to_contain_text("Concept opgeslagen")
+    expect(page.locator("#attachments")).to_contain_text("observatie-handen.txt")  # saving keeps it
+    page.get_by_role("link", name="Naar afronden").click()
+    page.locator("#f-confirm").check()
+    page.get_by_role("button", name="Beoordeling indienen").click()
+    expect(page.locator(".notice").first).to_contain_text("ingediend")
+    expect(page.locator("#attachments")).to_contain_text("observatie-handen.txt")
+    expect(page.locator("#attach-closed")).to_contain_text("er kunnen geen bijlagen meer bij")
+    expect(page.locator("#upload-file")).to_have_count(0)
+    both_languages(page, "exam-assess-final-attachments")
+
+
+def test_daans_upload_is_closed_after_finalization_with_the_reason(page: Page, school: dict[str, Any],
+                                                                   board_exam: dict[str, Any]) -> None:
+    sign_in(page, DAAN, school["password"])
+    page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}")
+    expect(page.locator("#upload-closed")).to_contain_text("de beoordeling van deze poging is afgerond")
+    expect(page.locator("#upload-file")).to_have_count(0)
+    expect(page.locator("#evidence")).to_contain_text("verslag.txt")
+    both_languages(page, "exam-attempt-closed")
+
+
+def adopt_the_result(board_exam: dict[str, Any]) -> None:
+    """The board adopts Daan's result (the adoption pages are another engineer's): the term starts."""
+    api, sid, board = board_exam["api"], board_exam["school_id"], board_exam["board"]
+    found = eventually(lambda: api.http.get(f"/exams/v1/schools/{sid}/results", headers=board, params={
+        "student_id": board_exam["student_id"], "exam_id": board_exam["exam_id"]}),
+        lambda r: r.status_code == 200 and len(r.json()["items"]) == 1)
+    [result] = found.json()["items"]
+    if result["state"] != "adopted":
+        r = api.http.post(f"/exams/v1/schools/{sid}/results/{result['id']}/adopt", headers=board)
+        assert r.status_code == 200, r.text
+
+
+def test_daan_asks_for_an_inspection_adds_a_document_and_objects_too_late(
+        page: Page, school: dict[str, Any], suite: Any, board_exam: dict[str, Any], tmp_path: Path) -> None:
+    adopt_the_result(board_exam)
+    sign_in(page, DAAN, school["password"])
+    page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}")
+    page.get_by_role("link", name="Inzage of bezwaar aanvragen").click()
+    both_languages(page, "exam-case-request")
+    page.locator("#f-reason").fill("Ik wil zien hoe mijn observatie is beoordeeld.")
+    page.get_by_role("button", name="Verzoek indienen").click()  # no kind chosen
+    expect(page.locator("#e-kind")).to_contain_text("Kies inzage of bezwaar")
+    expect(page.locator("#f-reason")).to_have_value("Ik wil zien hoe mijn observatie is beoordeeld.")
+    page.locator("#f-kind-inspection").check()
+    page.get_by_role("button", name="Verzoek indienen").click()
+    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    STATE["inspection"] = page.url.split("?")[0].rsplit("/", 1)[-1]
+    expect(page.locator("#reason")).to_contain_text("Ik wil zien hoe mijn observatie is beoordeeld.")
+    letter = tmp_path / "toelichting.txt"
+    letter.write_text("Graag inzage op een dinsdag.")
+    upload(page, letter, r"uploaded=file_")
+    until_listed(page, "#documents", "toelichting.txt")
+    both_languages(page, "exam-case-student")
+    # The term passes: the result was adopted 40 days ago (more than 20 working days).
+    with exams_db(suite) as db:
+        moved = db.results.update_many({"student_id": board_exam["student_id"], "exam_id": board_exam["exam_id"]},
+                                       {"$set": {"adopted_at": datetime.now(UTC) - timedelta(days=40)}})
+        assert moved.modified_count >= 1
+    page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}/request")
+    page.locator("#f-kind-objection").check()
+    page.locator("#f-reason").fill("Ik ben het niet eens met de beoordeling.")
+    page.get_by_role("button", name="Verzoek indienen").click()
+    expect(page.locator("#e-kind")).to_contain_text("Te laat")
+    expect(page.locator("#too-late")).to_contain_text("examencommissie")
+    expect(page.locator("#f-reason")).to_have_value("Ik ben het niet eens met de beoordeling.")
+    both_languages(page, "exam-case-request-too-late")
+    page.goto("/cases")
+    expect(page.locator("#cases")).to_contain_text("Inzage")
+    both_languages(page, "exam-cases-student")
+
+
+def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: dict[str, Any], suite: Any,
+                                                          board_exam: dict[str, Any]) -> None:
+    sign_in(page, BOARD, school["password"])
+    # The board opens an extra-attempt case itself, for Daan found by name.
+    page.goto("/cases")
+    page.get_by_role("link", name="Zaak openen").click()
+    both_languages(page, "exam-case-new-step1")
+    page.locator("#f-q").fill("100003")
+    page.get_by_role("button", name="Zoeken").click()
+    expect(page.locator("#chosen-student")).to_contain_text("Daan Jansen (100003)")
+    both_languages(page, "exam-case-new")
+    page.locator("#f-reason").fill("De mentor vraagt een extra kans vanwege langdurige ziekte.")
+    page.get_by_role("button", name="Zaak openen").click()  # no kind
+    expect(page.locator("#f-kind")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-reason")).to_have_value("De mentor vraagt een extra kans vanwege langdurige ziekte.")
+    page.locator("#f-kind").select_option("extra_attempt")
+    page.locator("#f-exam_id").select_option(board_exam["exam_id"])
+    page.get_by_role("button", name="Zaak openen").click()
+    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    extra = page.url.split("?")[0].rsplit("/", 1)[-1]
+    with exams_db(suite) as db:  # its deadline passed: the case is overdue
+        db.cases.update_one({"_id": extra}, {"$set": {"deadline": datetime.now(UTC) - timedelta(days=1)}})
+    page.goto("/cases")
+    rows = page.locator("#cases tbody tr")
+    expect(rows.first).to_contain_text("Te laat: termijn verstreken")
+    expect(rows.first).to_contain_text("Extra examenkans")
+    expect(page.locator("#cases tr", has_text="Inzage")).to_contain_text("Binnen de termijn")
+    both_languages(page, "exam-cases")
+    page.locator("#flt-kind").select_option("inspection")
+    page.get_by_role("button", name="Filteren").click()
+    expect(rows).to_have_count(1)
+    # The inspection: its document, and a decision without the required moment is refused there.
+    rows.first.get_by_role("link", name="Inzage").click()
+    expect(page.locator("#documents")).to_contain_text("toelichting.txt")
+    both_languages(page, "exam-case")
+    page.locator("#f-outcome-granted").check()
+    page.locator("#f-location").fill("Lokaal 2.14")
+    page.locator("#f-note").fill("Inzage toegekend; de examinator licht de beoordeling toe.")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#e-inspection_at")).to_be_visible()
+    expect(page.locator("#f-note")).to_have_value("Inzage toegekend; de examinator licht de beoordeling toe.")
+    expect(page.locator("#f-location")).to_have_value("Lokaal 2.14")
+    moment = (datetime.now(UTC) + timedelta(days=7)).astimezone().strftime("%Y-%m-%dT10:00")
+    page.locator("#f-inspection_at").fill(moment)
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator(".notice")).to_contain_text("Het besluit is vastgelegd")
+    expect(page.locator("#decision")).to_contain_text("Lokaal 2.14")
+    expect(page.locator("#upload-file")).to_have_count(0)  # no documents after the decision
+    # An accommodation the board opens itself: granted without measures is refused at the field.
+    page.goto(f"/cases/new?student_id={board_exam['student_id']}")
+    page.locator("#f-kind").select_option("accommodation")
+    page.locator("#f-reason").fill("Dyslexieverklaring ontvangen.")
+    page.get_by_role("button", name="Zaak openen").click()
+    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    page.locator("#f-outcome-granted").check()
+    page.locator("#f-note").fill("Toegekend op grond van de verklaring.")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#e-measures")).to_be_visible()
+    page.locator("#f-measures").fill("30 minuten extra tijd\nEen stille ruimte")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#decision")).to_contain_text("30 minuten extra tijd; Een stille ruimte")
+
+
+def test_the_board_reads_daans_audit_trail_and_the_chain_check(page: Page, school: dict[str, Any], suite: Any,
+                                                              board_exam: dict[str, Any]) -> None:
+    sign_in(page, BOARD, school["password"])
+    page.goto(f"/cases/{STATE['inspection']}")
+    page.get_by_role("link", name="audittrail van de student").click()
+    expect(page.locator("h1")).to_contain_text("Daan Jansen")
+    trail = page.locator("#trail")
+    deadline = time.monotonic() + 60
+    while "Besluit van de examencommissie" not in trail.inner_text() and time.monotonic() < deadline:
+        page.wait_for_timeout(500)  # the worker appends each event to the chain
+        page.reload()
+    for what in ("Opdracht ondertekend", "Opdracht vastgesteld", "Beoordeling van de poging afgerond",
+                 "Resultaat vastgesteld", "Zaak geopend", "Besluit van de examencommissie"):
+        expect(trail).to_contain_text(what)
+    expect(page.locator("#verification")).to_contain_text("Gecontroleerd: de keten is intact.")
+    both_languages(page, "exam-audit-student")
+    victim = int(trail.locator("tbody tr").nth(1).locator("td").first.inner_text().split()[0])
+    with exams_db(suite) as db:
+        stored = db.audit.find_one({"school_id": board_exam["school_id"], "seq": victim})
+        assert stored is not None
+        db.audit.update_one({"_id": stored["_id"]}, {"$set": {"actor": "someone-else"}})
+        try:
+            page.reload()
+            expect(page.locator("#verification")).to_contain_text(f"Keten verbroken bij record {victim}.")
+            expect(page.locator("#verification")).to_contain_text("gewijzigd na het vastleggen")
+            audit(page, "exam-audit-broken")
+        finally:
+            db.audit.update_one({"_id": stored["_id"]}, {"$set": {"actor": stored["actor"]}})
+    page.goto("/audit")
+    expect(page.locator("#verification")).to_contain_text("de keten is intact")
+    both_languages(page, "exam-audit-school")
