@@ -4,11 +4,12 @@ Through the APIs (not what is tested here): the operator publishes a one-part ex
 signed, adopted and scheduled to start a minute ago, and an exam board member of this module's own is invited.
 Then, in Chromium: the assessor attaches a file to the form and finalizes, after which the form refuses more files
 saying why; Daan's evidence upload is closed with the reason; his result is adopted (API) and he asks for an
-inspection (after a refusal without a kind), adds a document, and is told his objection is too late once the term
-has passed; the board sees its cases by deadline with the overdue one first (in words), decides the inspection
-(after a refusal at the missing moment), opens an accommodation itself and decides it (after a refusal at the
-missing measures); the board reads Daan's audit trail from the case, and the chain's check names the record a
-direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
+inspection (after a refusal without a kind), adds a document, objects, and is told a new request is too late once
+the term has passed; the board sees its cases by deadline with the overdue one first (in words), decides the
+inspection (after a refusal at the missing moment) and the objection with an amended result (after refusals at the
+missing result and a passing grade below the pass mark), opens an accommodation itself and decides it (after a
+refusal at the missing measures); the board reads Daan's audit trail from the case, and the chain's check names the
+record a direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
 """
 
 from __future__ import annotations
@@ -204,21 +205,27 @@ def test_daan_asks_for_an_inspection_adds_a_document_and_objects_too_late(
     upload(page, letter, r"uploaded=file_")
     until_listed(page, "#documents", "toelichting.txt")
     both_languages(page, "exam-case-student")
-    # The term passes: the result was adopted 40 days ago (more than 20 working days).
+    page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}/request")
+    page.locator("#f-kind-objection").check()
+    page.locator("#f-reason").fill("Ik ben het niet eens met de beoordeling.")
+    page.get_by_role("button", name="Verzoek indienen").click()
+    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    # The term passes: the result was adopted 40 days ago (more than 15 working days).
     with exams_db(suite) as db:
         moved = db.results.update_many({"student_id": board_exam["student_id"], "exam_id": board_exam["exam_id"]},
                                        {"$set": {"adopted_at": datetime.now(UTC) - timedelta(days=40)}})
         assert moved.modified_count >= 1
     page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}/request")
-    page.locator("#f-kind-objection").check()
-    page.locator("#f-reason").fill("Ik ben het niet eens met de beoordeling.")
+    page.locator("#f-kind-inspection").check()
+    page.locator("#f-reason").fill("Nog een keer inzage, met mijn ouders erbij.")
     page.get_by_role("button", name="Verzoek indienen").click()
     expect(page.locator("#e-kind")).to_contain_text("Te laat")
     expect(page.locator("#too-late")).to_contain_text("examencommissie")
-    expect(page.locator("#f-reason")).to_have_value("Ik ben het niet eens met de beoordeling.")
+    expect(page.locator("#f-reason")).to_have_value("Nog een keer inzage, met mijn ouders erbij.")
     both_languages(page, "exam-case-request-too-late")
     page.goto("/cases")
     expect(page.locator("#cases")).to_contain_text("Inzage")
+    expect(page.locator("#cases")).to_contain_text("Bezwaar")
     both_languages(page, "exam-cases-student")
 
 
@@ -270,6 +277,21 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     expect(page.locator(".notice")).to_contain_text("Het besluit is vastgelegd")
     expect(page.locator("#decision")).to_contain_text("Lokaal 2.14")
     expect(page.locator("#upload-file")).to_have_count(0)  # no documents after the decision
+    # The objection: an amended result; "passed" below the pass mark is refused at the grade.
+    page.goto("/cases?kind=objection")
+    rows.first.get_by_role("link", name="Bezwaar").click()
+    page.locator("#f-outcome-amended").check()
+    page.locator("#f-note").fill("Bij herbeoordeling van het dossier blijkt het werk voldoende.")
+    page.get_by_role("button", name="Besluit vastleggen").click()  # no result given
+    expect(page.locator("#e-result")).to_be_visible()
+    page.locator("#f-result_outcome").select_option("passed")
+    page.locator("#f-result_grade").fill("4,0")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#e-result_grade")).to_contain_text("5.5")
+    expect(page.locator("#f-result_grade")).to_have_value("4,0")
+    page.locator("#f-result_grade").fill("6,5")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#decision")).to_contain_text("behaald, 6,5")
     # An accommodation the board opens itself: granted without measures is refused at the field.
     page.goto(f"/cases/new?student_id={board_exam['student_id']}")
     page.locator("#f-kind").select_option("accommodation")

@@ -126,6 +126,7 @@ def test_a_decision_sends_only_its_outcomes_fields() -> None:
     assert decision_body("objection", "new_assessment", "Opnieuw.", typed) == {
         "outcome": "new_assessment", "note": "Opnieuw.", "new_assessor_id": "u5", "part_ids": ["obs"]}
     assert decision_body("inspection", "refused", "Nee.", typed) == {"outcome": "refused", "note": "Nee."}
+    assert "result" not in decision_body("objection", "amended", "Herzien.", {})  # the API names it as missing
     assert decision_body("accommodation", "granted", "Ja.", {"measures": "30 minuten extra\n\n stille ruimte "}) == {
         "outcome": "granted", "note": "Ja.", "measures": ["30 minuten extra", "stille ruimte"]}
 

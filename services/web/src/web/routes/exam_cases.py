@@ -96,7 +96,8 @@ def decision_body(kind: str, outcome: str, note: str, fields: dict[str, Any]) ->
     for name in OUTCOME_FIELDS.get((kind, outcome), ()):
         if name == "result":
             grade = str(fields.get("result_grade") or "").strip().replace(",", ".")
-            body["result"] = {"outcome": fields.get("result_outcome") or "", "grade": _number(grade)}
+            if grade or fields.get("result_outcome"):  # nothing given: the API says the result is required
+                body["result"] = {"outcome": fields.get("result_outcome") or "", "grade": _number(grade)}
         elif name in ("part_ids", "core_tasks"):
             if fields.get(name):
                 body[name] = list(fields[name])
