@@ -131,8 +131,13 @@
           box.setAttribute("data-state", "failed");
           pause.hidden = true; resume.hidden = false;
         },
-        onShouldRetry: function (err) {
-          var status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+        onShouldRetry: function (err, attempt) {
+          var res = err.originalResponse, status = res ? res.getStatus() : 0;
+          /* A 409 that is not about the offset or a lease (evidence refusing the file, e.g. an assessment that is
+             final) is said at once, after one more try, instead of after minutes of retrying. */
+          if (status === 409 && attempt >= 1 && !res.getHeader("Retry-After") && !res.getHeader("Upload-Offset")) {
+            return false;
+          }
           box.setAttribute("data-state", "retrying");
           show(say("Verbinding verbroken; het uploaden gaat vanzelf verder…", "Connection lost; the upload resumes by itself…"));
           return !(status >= 400 && status < 500 && status !== 409 && status !== 423);
