@@ -273,3 +273,45 @@ def test_the_assessment_form_lists_its_attachments_and_closes_them_once_final(op
     closed = client.get("/assess/sch_1")
     assert "foto-handen.jpg" in closed.text and "er kunnen geen bijlagen meer bij" in closed.text
     assert "data-plain=" not in closed.text
+
+
+@pytest.mark.parametrize(("kind", "shown", "absent"), [
+    ("objection", ['id="f-new_assessor_id"', 'id="f-part-obs"', 'id="f-result_grade"', 'value="new_assessment"'],
+     ['id="f-inspection_at"', 'id="f-measures"']),
+    ("exemption", ['id="f-ct-B1-K1"', 'id="f-valid_until"'], ['id="f-new_assessor_id"', 'id="f-measures"']),
+    ("accommodation", ['id="f-measures"', 'id="f-valid_until"'], ['id="f-ct-B1-K1"']),
+    ("fraud", ['value="fraud"', 'value="dismissed"'], ['id="f-valid_until"', 'value="granted"']),
+    ("extra_attempt", ['value="granted"', 'value="refused"'], ['id="f-measures"', 'id="f-inspection_at"']),
+])
+def test_each_kind_gets_the_decision_fields_the_api_takes(open_clients: list[TestClient], kind: str,
+                                                          shown: list[str], absent: list[str]) -> None:
+    api = Api({**BOARD_READS, ("GET", f"/v1/schools/{S}/cases/case_1"): {**CASE, "kind": kind},
+               ("GET", f"/v1/schools/{S}/exams/exam_1"): {"id": "exam_1", "name": "Proeve Zorg", "core_tasks": [
+                   {"code": "B1-K1", "name": "Biedt zorg"}]}})
+    page = as_(open_clients, ["exam_board"], api).get("/cases/case_1")
+    assert page.status_code == 200
+    assert all(s in page.text for s in shown), [s for s in shown if s not in page.text]
+    assert not [a for a in absent if a in page.text]
+
+
+def test_a_decided_case_shows_the_decision_and_takes_no_more_documents(open_clients: list[TestClient]) -> None:
+    decided = {**CASE, "kind": "objection", "state": "decided", "overdue": False, "decision": {
+        "outcome": "amended", "note": "Herbeoordeeld: voldoende.", "decided_at": "2026-11-20T10:00:00Z",
+        "decided_by": "u9", "result": {"outcome": "passed", "grade": 6.5}}}
+    api = Api({**BOARD_READS, ("GET", f"/v1/schools/{S}/cases/case_1"): decided})
+    page = as_(open_clients, ["student"], api).get("/cases/case_1")
+    assert page.status_code == 200
+    assert "Resultaat aangepast" in page.text and "behaald, 6,5" in page.text and "Herbeoordeeld" in page.text
+    assert "data-plain=" not in page.text and "geen documenten meer bij" in page.text
+    assert 'id="decide"' not in page.text and "audittrail" not in page.text  # the student neither decides nor audits
+    assert not [p for p in api.paths() if "/students/" in p]  # nor reads the student record as staff does
+
+
+def test_another_schools_audit_trail_is_refused(open_clients: list[TestClient]) -> None:
+    refused = httpx.Response(403, json={"title": "Geen toegang", "detail": "Dit is niet jouw school."})
+    api = Api({("GET", "/v1/schools/s2/audit/verify"): refused,
+               ("GET", "/v1/schools/s2/students/stu_1/audit"): refused,
+               ("GET", "/v1/schools/s2/students/stu_1"): refused})
+    page = as_(open_clients, ["exam_board"], api, school="s2").get("/audit/students/stu_1")
+    assert page.status_code == 403 and "Dit is niet jouw school." in page.text
+    assert all("/v1/schools/s2/" in p for p in api.paths())
