@@ -3,13 +3,14 @@
 Through the APIs (not what is tested here): the operator publishes a one-part exam, Daan's assignment is prepared,
 signed, adopted and scheduled to start a minute ago, and an exam board member of this module's own is invited.
 Then, in Chromium: the assessor attaches a file to the form and finalizes, after which the form refuses more files
-saying why; Daan's evidence upload is closed with the reason; his result is adopted (API) and he asks for an
-inspection (after a refusal without a kind), adds a document, objects, and is told a new request is too late once
-the term has passed; the board sees its cases by deadline with the overdue one first (in words), decides the
-inspection (after a refusal at the missing moment) and the objection with an amended result (after refusals at the
-missing result and a passing grade below the pass mark), opens an accommodation itself and decides it (after a
-refusal at the missing measures); the board reads Daan's audit trail from the case, and the chain's check names the
-record a direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
+saying why; Daan's evidence upload is closed with the reason, and a file that lost the race with the finalization is
+listed as late, not counting; his result is adopted (API) and he asks for an inspection (after a refusal without a
+kind), adds a document, objects, and is told a new request is too late once the term has passed; the board sees its
+cases by deadline with the overdue one first (in words), decides the inspection (after a refusal at the missing
+moment) and the objection with an amended result (after refusals at the missing result and a passing grade below the
+pass mark), opens an accommodation itself and decides it (after a refusal at the missing measures), and grants the
+overdue extra attempt; the board reads Daan's audit trail from the case, and the chain's check names the record a
+direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
 """
 
 from __future__ import annotations
@@ -105,11 +106,12 @@ def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
 
 
 @contextmanager
-def exams_db(suite: Any) -> Iterator[Any]:
-    """The exams database itself: only to make time pass (a term, a deadline) or to tamper with the chain."""
+def exams_db(suite: Any, name: str = "exams") -> Iterator[Any]:
+    """A service's database itself: only to make time pass (a term, a deadline), to tamper with the chain, or to
+    leave what a lost race leaves (a file completed after finalization)."""
     mongo: MongoClient[dict[str, Any]] = MongoClient(mongo_uri(suite.ports["mongo"]), serverSelectionTimeoutMS=10_000)
     with mongo:
-        yield mongo["exams"]
+        yield mongo[name]
 
 
 def upload(page: Page, path: Path, done: str) -> None:
@@ -162,13 +164,21 @@ def test_the_assessor_attaches_a_file_to_the_form_and_none_after_finalizing(
     both_languages(page, "exam-assess-final-attachments")
 
 
-def test_daans_upload_is_closed_after_finalization_with_the_reason(page: Page, school: dict[str, Any],
+def test_daans_upload_is_closed_after_finalization_with_the_reason(page: Page, school: dict[str, Any], suite: Any,
                                                                    board_exam: dict[str, Any]) -> None:
+    # A file that lost the race with the finalization, as evidence flags it when the event arrives.
+    with exams_db(suite, "evidence") as db:
+        locked = db.files.find_one({"attempt_id": board_exam["attempt_id"], "filename": "verslag.txt"})
+        assert locked is not None
+        db.files.insert_one({**locked, "_id": f"{locked['_id']}-late", "filename": "nagekomen.txt", "locked": False,
+                             "status": "late", "flag": "completed_after_finalization",
+                             "finalized_at": datetime.now(UTC) - timedelta(minutes=1)})
     sign_in(page, DAAN, school["password"])
     page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}")
     expect(page.locator("#upload-closed")).to_contain_text("de beoordeling van deze poging is afgerond")
     expect(page.locator("#upload-file")).to_have_count(0)
-    expect(page.locator("#evidence")).to_contain_text("verslag.txt")
+    expect(page.locator("#evidence li", has_text="verslag.txt")).not_to_contain_text("telt niet mee")
+    expect(page.locator("#evidence li", has_text="nagekomen.txt")).to_contain_text("te laat, telt niet mee")
     both_languages(page, "exam-attempt-closed")
 
 
@@ -305,6 +315,15 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     page.locator("#f-measures").fill("30 minuten extra tijd\nEen stille ruimte")
     page.get_by_role("button", name="Besluit vastleggen").click()
     expect(page.locator("#decision")).to_contain_text("30 minuten extra tijd; Een stille ruimte")
+    # The overdue extra attempt is granted late, and leaves the open list.
+    page.goto(f"/cases/{extra}")
+    expect(page.locator("#facts")).to_contain_text("te laat: de termijn is verstreken")
+    page.locator("#f-outcome-granted").check()
+    page.locator("#f-note").fill("Extra kans toegekend wegens aangetoonde ziekte.")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#decision")).to_contain_text("Toegekend")
+    page.goto("/cases")
+    expect(page.locator("#cases")).not_to_contain_text("Te laat")
 
 
 def test_the_board_reads_daans_audit_trail_and_the_chain_check(page: Page, school: dict[str, Any], suite: Any,
