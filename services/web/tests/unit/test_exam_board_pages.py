@@ -231,7 +231,7 @@ def test_the_attempt_page_closes_the_upload_after_finalization_and_marks_a_late_
         open_clients: list[TestClient]) -> None:
     assessed = {**ATTEMPT, "assessed_at": "2026-11-20T14:00:00Z"}
     files = [{**FILE, "filename": "verslag.pdf", "locked": True},
-             {**FILE, "id": "file_2", "filename": "nagekomen.pdf", "status": "late",
+             {**FILE, "id": "file_2", "filename": "nagekomen.pdf", "status": "late", "size": 2_600,
               "flag": "completed_after_finalization", "finalized_at": "2026-11-20T14:00:00Z"}]
     api = Api({("GET", f"/v1/schools/{S}/attempts/att_1"): assessed,
                ("GET", f"/v1/schools/{S}/attempts/att_1/evidence"): files,
@@ -241,6 +241,7 @@ def test_the_attempt_page_closes_the_upload_after_finalization_and_marks_a_late_
     assert page.status_code == 200
     assert 'id="upload-file"' not in page.text and "Uploaden is gesloten" in page.text
     assert "20 nov. 2026 15:00" in page.text
+    assert "(0,1 MB," in page.text and "(3 kB," in page.text  # a small file never reads "0,0 MB"
     late = page.text[page.text.index("nagekomen.pdf"):]
     assert "te laat, telt niet mee" in late and "te laat, telt niet mee" not in page.text[:page.text.index(
         "nagekomen.pdf")]
