@@ -126,6 +126,10 @@ def test_a_decision_sends_only_its_outcomes_fields() -> None:
     assert decision_body("objection", "new_assessment", "Opnieuw.", typed) == {
         "outcome": "new_assessment", "note": "Opnieuw.", "new_assessor_id": "u5", "part_ids": ["obs"]}
     assert decision_body("inspection", "refused", "Nee.", typed) == {"outcome": "refused", "note": "Nee."}
+    assert decision_body("fraud", "fraud", "Plagiaat.", {"excluded_until": "2027-06-30", "exclusion_scope": "all"}) \
+        == {"outcome": "fraud", "note": "Plagiaat.", "excluded_until": "2027-06-30", "exclusion_scope": "all"}
+    assert decision_body("fraud", "fraud", "Plagiaat.", {"excluded_until": "", "exclusion_scope": ""}) == {
+        "outcome": "fraud", "note": "Plagiaat."}  # no exclusion
     assert "result" not in decision_body("objection", "amended", "Herzien.", {})  # the API names it as missing
     assert decision_body("accommodation", "granted", "Ja.", {"measures": "30 minuten extra\n\n stille ruimte "}) == {
         "outcome": "granted", "note": "Ja.", "measures": ["30 minuten extra", "stille ruimte"]}
@@ -281,7 +285,8 @@ def test_the_assessment_form_lists_its_attachments_and_closes_them_once_final(op
      ['id="f-inspection_at"', 'id="f-measures"']),
     ("exemption", ['id="f-ct-B1-K1"', 'id="f-valid_until"'], ['id="f-new_assessor_id"', 'id="f-measures"']),
     ("accommodation", ['id="f-measures"', 'id="f-valid_until"'], ['id="f-ct-B1-K1"']),
-    ("fraud", ['value="fraud"', 'value="dismissed"'], ['id="f-valid_until"', 'value="granted"']),
+    ("fraud", ['value="fraud"', 'value="dismissed"', 'id="f-excluded_until"', 'id="f-exclusion_scope"'],
+     ['id="f-valid_until"', 'value="granted"']),
     ("extra_attempt", ['value="granted"', 'value="refused"'], ['id="f-measures"', 'id="f-inspection_at"']),
 ])
 def test_each_kind_gets_the_decision_fields_the_api_takes(open_clients: list[TestClient], kind: str,

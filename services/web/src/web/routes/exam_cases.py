@@ -129,12 +129,14 @@ async def decide(case_id: str, ctx: Ctx = Depends(in_school), kind: Field = "", 
                  note: Field = "", version: Field = "", idempotency_key: Field = "", inspection_at: Field = "",
                  location: Field = "", new_assessor_id: Field = "", part_ids: Many = [],  # noqa: B006
                  starts_at: Field = "", result_outcome: Field = "", result_grade: Field = "",
-                 core_tasks: Many = [], measures: Field = "", valid_until: Field = "") -> Response:  # noqa: B006
+                 core_tasks: Many = [], measures: Field = "", valid_until: Field = "",  # noqa: B006
+                 excluded_until: Field = "", exclusion_scope: Field = "") -> Response:
     only(ctx, "exam_board")
     typed: dict[str, Any] = {"outcome": outcome, "note": note, "inspection_at": inspection_at, "location": location,
                              "new_assessor_id": new_assessor_id, "part_ids": part_ids, "starts_at": starts_at,
                              "result_outcome": result_outcome, "result_grade": result_grade,
-                             "core_tasks": core_tasks, "measures": measures, "valid_until": valid_until}
+                             "core_tasks": core_tasks, "measures": measures, "valid_until": valid_until,
+                             "excluded_until": excluded_until, "exclusion_scope": exclusion_scope}
     if not outcome:
         return await _case_page(ctx, case_id, status=422, typed=typed, error=ApiError(422, errors=[{
             "field": "outcome", "reason": say(ctx, "Kies een uitkomst.", "Choose an outcome.")}]))

@@ -41,6 +41,7 @@ OUTCOME_FIELDS = {
     ("objection", "amended"): ("result",),
     ("exemption", "granted"): ("core_tasks", "valid_until"),
     ("accommodation", "granted"): ("measures", "valid_until"),
+    ("fraud", "fraud"): ("excluded_until", "exclusion_scope"),
 }
 STUDENT_KINDS = ("inspection", "objection")  # what a student asks for from their attempt
 BOARD_ROLES = ("exam_board",)
