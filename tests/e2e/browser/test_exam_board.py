@@ -8,9 +8,10 @@ listed as late, not counting; his result is adopted (API) and he asks for an ins
 kind), adds a document, objects, and is told a new request is too late once the term has passed; the board sees its
 cases by deadline with the overdue one first (in words), decides the inspection (after a refusal at the missing
 moment) and the objection with an amended result (after refusals at the missing result and a passing grade below the
-pass mark), opens an accommodation itself and decides it (after a refusal at the missing measures), and grants the
-overdue extra attempt; the board reads Daan's audit trail from the case, and the chain's check names the record a
-direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
+pass mark), opens an accommodation itself and decides it (after a refusal at the missing measures), grants the
+overdue extra attempt, and finds fraud with an exclusion (after a refusal of one beyond twelve months); the board
+reads Daan's audit trail from the case, and the chain's check names the record a direct database change broke. Every
+new page is audited (axe) and photographed in Dutch and English.
 """
 
 from __future__ import annotations
@@ -324,6 +325,24 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     expect(page.locator("#decision")).to_contain_text("Toegekend")
     page.goto("/cases")
     expect(page.locator("#cases")).not_to_contain_text("Te laat")
+    # Fraud on the attempt, with an exclusion: beyond twelve months is refused at the date.
+    page.goto(f"/cases/new?student_id={board_exam['student_id']}")
+    page.locator("#f-kind").select_option("fraud")
+    page.locator("#f-attempt_id").select_option(board_exam["attempt_id"])
+    page.locator("#f-reason").fill("Verslag grotendeels overgenomen van een medestudent.")
+    page.get_by_role("button", name="Zaak openen").click()
+    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    both_languages(page, "exam-case-fraud")
+    page.locator("#f-outcome-fraud").check()
+    page.locator("#f-excluded_until").fill((datetime.now(UTC) + timedelta(days=400)).strftime("%Y-%m-%d"))
+    page.locator("#f-exclusion_scope").select_option("all")
+    page.locator("#f-note").fill("Fraude vastgesteld na gesprek met de student.")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#e-excluded_until")).to_contain_text("twaalf maanden")
+    expect(page.locator("#f-exclusion_scope")).to_have_value("all")
+    page.locator("#f-excluded_until").fill((datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%d"))
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#decision")).to_contain_text("van alle examens tot en met")
 
 
 def test_the_board_reads_daans_audit_trail_and_the_chain_check(page: Page, school: dict[str, Any], suite: Any,
