@@ -1,17 +1,18 @@
 """The exam board's work done through the pages, each step by the person whose step it is.
 
-Through the APIs (not what is tested here): the operator publishes a one-part exam, Daan's assignment is prepared,
-signed, adopted and scheduled to start a minute ago, and an exam board member of this module's own is invited.
+Through the APIs (not what is tested here): the operator publishes a one-part exam, Daan's and Jan's assignments are
+prepared, signed, adopted and scheduled to start a minute ago, and an exam board member of this module's own is invited.
 Then, in Chromium: the assessor attaches a file to the form and finalizes, after which the form refuses more files
 saying why; Daan's evidence upload is closed with the reason, and a file that lost the race with the finalization is
-listed as late, not counting; his result is adopted (API) and he asks for an inspection (after a refusal without a
-kind), adds a document, objects, and is told a new request is too late once the term has passed; the board sees its
-cases by deadline with the overdue one first (in words), decides the inspection (after a refusal at the missing
-moment) and the objection with an amended result (after refusals at the missing result and a passing grade below the
-pass mark), opens an accommodation itself and decides it (after a refusal at the missing measures), grants the
-overdue extra attempt, and finds fraud with an exclusion (after a refusal of one beyond twelve months); the board
-reads Daan's audit trail from the case, and the chain's check names the record a direct database change broke. Every
-new page is audited (axe) and photographed in Dutch and English.
+listed as late, not counting, while Jan, whose page was open as his assessment became final, is told at once why his
+upload is refused; Daan's result is adopted (API) and he asks for an inspection (after a refusal without a kind),
+adds a document, objects, and is told a new request is too late once the term has passed; the board sees its cases
+by deadline with the overdue one first (in words), decides the inspection (after a refusal at the missing moment)
+and the objection with an amended result (after refusals at the missing result and a passing grade below the pass
+mark), opens an accommodation itself and decides it (after a refusal at the missing measures), grants the overdue
+extra attempt, and finds fraud with an exclusion (after a refusal of one beyond twelve months); the board reads
+Daan's audit trail from the case, and the chain's check names the record a direct database change broke. Every new
+page is audited (axe) and photographed in Dutch and English.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # a shared 2-core mach
 DOMAIN = "demo-roc.example"
 SUPERVISOR, ASSESSOR, TRAINER = (f"{h}@{DOMAIN}" for h in ("begeleider", "examinator", "praktijkopleider"))
 BOARD = f"zaken.commissie@{DOMAIN}"  # this module's own board member: other modules change the demo one's password
-DAAN = f"daan.100003@student.{DOMAIN}"
+DAAN, JAN = f"daan.100003@student.{DOMAIN}", f"jan.100001@student.{DOMAIN}"
 EXAM = {
     "code": "PVB-BOARD-1", "name": "Proeve Zorg voor de examencommissie",
     "core_tasks": [{"code": "B1-K1", "name": "Biedt zorg en ondersteuning", "work_processes": [
@@ -63,7 +65,7 @@ class Api:
 
 @pytest.fixture(scope="module")
 def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
-    """Daan's attempt at a published one-part exam, started a minute ago (all through the APIs)."""
+    """Daan's and Jan's attempts at a published one-part exam, started a minute ago (all through the APIs)."""
     api = Api(web, school["password"])
     sid = school["school_id"]
     secrets_ = suite.identity_secrets()
@@ -71,39 +73,44 @@ def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
     admin, supervisor = api.login(f"admin@{DOMAIN}"), api.login(SUPERVISOR)
     invite(suite, api.http, admin, school=sid, email=BOARD, name="Zoë Zaken", role="exam_board",
            password=api.password)
-    board, trainer, daan = api.login(BOARD), api.login(TRAINER), api.login(DAAN)
+    board, trainer, daan, jan = api.login(BOARD), api.login(TRAINER), api.login(DAAN), api.login(JAN)
     programme = api.http.get(f"/enrollment/v1/schools/{sid}/programmes", headers=admin).json()["items"][0]
     published = eventually(lambda: api.http.post("/exams/v1/catalog/exams", headers=operator,
                                                  json={**EXAM, "programme_id": programme["id"]}),
                            lambda r: r.status_code != 422)
     assert published.status_code == 201, published.text
     students = api.http.get(f"/enrollment/v1/schools/{sid}/students", headers=admin, params={"limit": 50}).json()
-    daan_id = next(s["id"] for s in students["items"] if s["student_code"] == "100003")
+    codes = {s["student_code"]: s["id"] for s in students["items"]}
+    daan_id, jan_id = codes["100003"], codes["100001"]
     people = eventually(lambda: api.http.get(f"/exams/v1/schools/{sid}/people", headers=supervisor),
                         lambda r: r.status_code == 200 and any(p["display_name"] == "Zoë Zaken" for p in r.json()))
     ids = {p["display_name"]: p["user_id"] for p in people.json()}
     prepared = eventually(lambda: api.http.post(f"/exams/v1/schools/{sid}/assignments", headers=supervisor, json={
-        "exam_id": published.json()["id"], "student_ids": [daan_id], "title": "Ochtendzorg",
+        "exam_id": published.json()["id"], "student_ids": [daan_id, jan_id], "title": "Ochtendzorg",
         "text": "Verleen de ochtendzorg.", "first_assessor_id": ids["Erik Examinator"],
         "adopter_id": ids["Zoë Zaken"]}), lambda r: r.status_code == 201)
     assert prepared.status_code == 201, prepared.text
-    assignment = prepared.json()[0]["id"]
-    base = f"/exams/v1/schools/{sid}/assignments/{assignment}"
-    for headers in (daan, trainer, supervisor):
-        r = api.http.post(f"{base}/approve", json={"confirm": True}, headers=headers)
-        assert r.status_code == 200, r.text
-    assert api.http.post(f"{base}/adopt", headers=board).status_code == 200
+    assignments = {a["student_id"]: a["id"] for a in prepared.json()}
+    for student_id, student in ((daan_id, daan), (jan_id, jan)):
+        base = f"/exams/v1/schools/{sid}/assignments/{assignments[student_id]}"
+        for headers in (student, trainer, supervisor):
+            r = api.http.post(f"{base}/approve", json={"confirm": True}, headers=headers)
+            assert r.status_code == 200, r.text
+        assert api.http.post(f"{base}/adopt", headers=board).status_code == 200
     starts = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    scheduled = api.http.post(f"/exams/v1/schools/{sid}/schedules", headers=supervisor,
-                              json={"assignment_ids": [assignment], "all_parts": {"starts_at": starts}})
+    scheduled = api.http.post(f"/exams/v1/schools/{sid}/schedules", headers=supervisor, json={
+        "assignment_ids": list(assignments.values()), "all_parts": {"starts_at": starts}})
     assert scheduled.status_code == 201, scheduled.text
-    [part] = scheduled.json()
-    evidence = f"/evidence/v1/schools/{sid}/attempts/{part['attempt_id']}/evidence"
-    uploaded = eventually(lambda: api.http.post(f"{evidence}?filename=verslag.txt", content=b"Mijn verslag.",
-                                                headers=daan), lambda r: r.status_code not in (404, 409))
-    assert uploaded.status_code == 201, uploaded.text
+    parts = {p["student_id"]: p for p in scheduled.json()}
+    for student_id, student in ((daan_id, daan), (jan_id, jan)):
+        evidence = f"/evidence/v1/schools/{sid}/attempts/{parts[student_id]['attempt_id']}/evidence"
+        send = partial(api.http.post, f"{evidence}?filename=verslag.txt", content=b"Mijn verslag.", headers=student)
+        uploaded = eventually(send, lambda r: r.status_code not in (404, 409))
+        assert uploaded.status_code == 201, uploaded.text
+    part = parts[daan_id]
     return {"api": api, "school_id": sid, "schedule_id": part["id"], "attempt_id": part["attempt_id"],
-            "exam_id": published.json()["id"], "student_id": daan_id, "board": board}
+            "exam_id": published.json()["id"], "student_id": daan_id, "board": board, "jan": parts[jan_id],
+            "jan_headers": jan, "assessor": api.login(ASSESSOR)}
 
 
 @contextmanager
@@ -181,6 +188,34 @@ def test_daans_upload_is_closed_after_finalization_with_the_reason(page: Page, s
     expect(page.locator("#evidence li", has_text="verslag.txt")).not_to_contain_text("telt niet mee")
     expect(page.locator("#evidence li", has_text="nagekomen.txt")).to_contain_text("te laat, telt niet mee")
     both_languages(page, "exam-attempt-closed")
+
+
+def test_an_upload_that_comes_just_after_finalization_is_refused_saying_why(
+        page: Page, school: dict[str, Any], board_exam: dict[str, Any], tmp_path: Path) -> None:
+    api, sid, part = board_exam["api"], board_exam["school_id"], board_exam["jan"]
+    sign_in(page, JAN, school["password"])
+    page.goto(f"/my-exams/attempts/{part['attempt_id']}")
+    expect(page.locator("#upload-file")).to_be_visible()  # the page was opened while the attempt ran
+    form = f"/exams/v1/schools/{sid}/schedules/{part['id']}/assessment"
+    saved = api.http.put(f"{form}/forms/me", headers=board_exam["assessor"], json={"version": 0, "scores": {
+        "c1": "pass"}, "justifications": {}})
+    assert saved.status_code == 200, saved.text
+    done = api.http.post(f"{form}/finalize", headers=board_exam["assessor"], json={"confirm": True})
+    assert done.status_code == 200, done.text
+    listing = f"/evidence/v1/schools/{sid}/attempts/{part['attempt_id']}/evidence"
+    locked = eventually(lambda: api.http.get(listing, headers=board_exam["jan_headers"]),
+                        lambda r: r.status_code == 200 and all(f["locked"] for f in r.json()))
+    assert all(f["locked"] for f in locked.json())  # evidence knows the assessment is final
+    late = tmp_path / "te-laat.txt"
+    late.write_text("Nog een aanvulling.")
+    page.locator("#upload-file").set_input_files(str(late))
+    page.get_by_role("button", name="Uploaden").click()
+    status = page.locator(".upload-status")
+    expect(status).to_contain_text("Uploaden mislukt", timeout=20_000)  # at once, not after minutes of retries
+    expect(status).to_contain_text("definitief")
+    page.reload()
+    expect(page.locator("#upload-closed")).to_contain_text("de beoordeling van deze poging is afgerond")
+    expect(page.locator("#evidence")).not_to_contain_text("te-laat.txt")
 
 
 def adopt_the_result(board_exam: dict[str, Any]) -> None:
