@@ -83,7 +83,7 @@ def as_(made: list[TestClient], roles: list[str], api: Api, school: str = S) -> 
 
 
 BOARD_READS = {
-    ("GET", f"/v1/schools/{S}/cases"): {"items": [CASE, LATER], "next_cursor": None},
+    ("GET", f"/v1/schools/{S}/cases"): {"items": [CASE, LATER], "next_cursor": "1766271599000:case_2"},
     ("GET", f"/v1/schools/{S}/cases/case_1"): CASE,
     ("GET", f"/v1/schools/{S}/students/stu_1"): STUDENT,
     ("GET", f"/v1/schools/{S}/exams"): [{"id": "exam_1", "name": "Proeve Zorg"}],
@@ -103,6 +103,7 @@ def test_the_board_sees_overdue_cases_first_marked_in_words(open_clients: list[T
     assert "Jan de Vries (100001)" in body and "Proeve Zorg" in body and 'href="/cases/case_1"' in body
     listed = next(r for r in api.seen if r.url.path == f"/v1/schools/{S}/cases")
     assert listed.url.params["state"] == "open" and "kind" not in listed.url.params
+    assert "cursor=1766271599000%3Acase_2" in body  # the next page continues after the last deadline shown
 
 
 def test_a_case_shows_its_facts_documents_upload_and_the_decision_form(open_clients: list[TestClient]) -> None:
