@@ -121,11 +121,17 @@ def both_languages(page: Page, name: str) -> None:
 
 
 def invite(suite: Stack, http: httpx.Client, admin: dict[str, str], *, school: str, email: str, name: str, role: str,
-           password: str) -> None:
-    """A new staff member with one role, who sets `password` through the invitation e-mail's link."""
+           password: str) -> str:
+    """A new staff member with one role, who sets `password` through the invitation e-mail's link; their user id."""
     r = http.post(f"/identity/v1/schools/{school}/users", headers=admin, json={
         "email": email, "display_name": name, "roles": [role], "send_invitation": True})
     assert r.status_code == 201, r.text
+    accept(suite, http, email, password)
+    return str(r.json()["user_id"])
+
+
+def accept(suite: Stack, http: httpx.Client, email: str, password: str) -> None:
+    """Set `password` through the link of the newest invitation e-mail to `email`."""
     link = None
     deadline = time.monotonic() + 60
     while link is None and time.monotonic() < deadline:

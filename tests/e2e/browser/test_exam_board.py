@@ -1,18 +1,18 @@
 """The exam board's work done through the pages, each step by the person whose step it is.
 
-Through the APIs (not what is tested here): the operator publishes a one-part exam, Daan's and Jan's assignments are
-prepared, signed, adopted and scheduled to start a minute ago, and an exam board member of this module's own is invited.
-Then, in Chromium: the assessor attaches a file to the form and finalizes, after which the form refuses more files
-saying why; Daan's evidence upload is closed with the reason, and a file that lost the race with the finalization is
-listed as late, not counting, while Jan, whose page was open as his assessment became final, is told at once why his
-upload is refused; Daan's result is adopted (API) and he asks for an inspection (after a refusal without a kind),
-adds a document, objects, and is told a new request is too late once the term has passed; the board sees its cases
-by deadline with the overdue one first (in words), decides the inspection (after a refusal at the missing moment)
-and the objection with an amended result (after refusals at the missing result and a passing grade below the pass
-mark), opens an accommodation itself and decides it (after a refusal at the missing measures), grants the overdue
-extra attempt, and finds fraud with an exclusion (after a refusal of one beyond twelve months); the board reads
-Daan's audit trail from the case, and the chain's check names the record a direct database change broke. Every new
-page is audited (axe) and photographed in Dutch and English.
+Through the APIs (not what is tested here): the operator publishes a one-part exam, Sem's and Lieke's assignments
+are prepared, signed, adopted and scheduled to start a minute ago, and an exam board member, a supervisor and the
+two students of this module's own are invited. Then, in Chromium: the assessor attaches a file to the form and
+finalizes, after which the form refuses more files saying why; Sem's evidence upload is closed with the reason, and
+a file that lost the race with the finalization is listed as late, not counting, while Lieke, whose page was open as
+her assessment became final, is told at once why her upload is refused; Sem's result is adopted (API) and he asks
+for an inspection (after a refusal without a kind), adds a document, objects, and is told a new request is too late
+once the term has passed; the board sees its cases by deadline with the overdue one first (in words), decides the
+inspection (after a refusal at the missing moment) and the objection with an amended result (after refusals at the
+missing result and a passing grade below the pass mark), opens an accommodation itself and decides it (after a
+refusal at the missing measures), grants the overdue extra attempt, and finds fraud with an exclusion (after a
+refusal of one beyond twelve months); the board reads Sem's audit trail from the case, and the chain's check names
+the record a direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
 """
 
 from __future__ import annotations
@@ -32,14 +32,17 @@ from playwright.sync_api import Page, expect
 from pymongo import MongoClient
 
 from kit.local.servers import mongo_uri
-from tests.e2e.browser.conftest import audit, both_languages, invite, sign_in
+from tests.e2e.browser.conftest import accept, audit, both_languages, invite, sign_in
 from tests.e2e.test_exams_journey import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # a shared 2-core machine: seeding may be slow
 DOMAIN = "demo-roc.example"
-SUPERVISOR, ASSESSOR, TRAINER = (f"{h}@{DOMAIN}" for h in ("begeleider", "examinator", "praktijkopleider"))
+ASSESSOR, TRAINER = f"examinator@{DOMAIN}", f"praktijkopleider@{DOMAIN}"
+SUPERVISOR = f"zaken.begeleider@{DOMAIN}"  # this module's own, with students of its own
 BOARD = f"zaken.commissie@{DOMAIN}"  # this module's own board member: other modules change the demo one's password
-DAAN, JAN = f"daan.100003@student.{DOMAIN}", f"jan.100001@student.{DOMAIN}"
+STUDENTS = [("100901", "Sem", "Bakker", f"sem.100901@student.{DOMAIN}"),
+            ("100902", "Lieke", "Mulder", f"lieke.100902@student.{DOMAIN}")]
+SEM, LIEKE = STUDENTS[0][3], STUDENTS[1][3]
 EXAM = {
     "code": "PVB-BOARD-1", "name": "Proeve Zorg voor de examencommissie",
     "core_tasks": [{"code": "B1-K1", "name": "Biedt zorg en ondersteuning", "work_processes": [
@@ -65,33 +68,50 @@ class Api:
 
 @pytest.fixture(scope="module")
 def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
-    """Daan's and Jan's attempts at a published one-part exam, started a minute ago (all through the APIs)."""
+    """Sem's and Lieke's attempts at a published one-part exam, started a minute ago (all through the APIs)."""
     api = Api(web, school["password"])
     sid = school["school_id"]
     secrets_ = suite.identity_secrets()
     operator = api.login(secrets_["OPERATOR_EMAIL"], secrets_["OPERATOR_PASSWORD"])
-    admin, supervisor = api.login(f"admin@{DOMAIN}"), api.login(SUPERVISOR)
+    admin = api.login(f"admin@{DOMAIN}")
     invite(suite, api.http, admin, school=sid, email=BOARD, name="Zoë Zaken", role="exam_board",
            password=api.password)
-    board, trainer, daan, jan = api.login(BOARD), api.login(TRAINER), api.login(DAAN), api.login(JAN)
+    # A supervisor and students of this module's own, so the other exam modules' lists stay as they expect.
+    own_supervisor = invite(suite, api.http, admin, school=sid, email=SUPERVISOR, name="Tess Toezicht",
+                            role="school_supervisor", password=api.password)
+    staff = {h: api.http.get("/identity/v1/me", headers=api.login(f"{h}@{DOMAIN}")).json()["user_id"]
+             for h in ("examinator", "praktijkopleider")}
     programme = api.http.get(f"/enrollment/v1/schools/{sid}/programmes", headers=admin).json()["items"][0]
+    ids = {}
+    for code, first, last, email in STUDENTS:
+        made = api.http.post(f"/enrollment/v1/schools/{sid}/students", headers=admin, json={
+            "student_code": code, "first_name": first, "last_name": last, "email": email,
+            "programme_ids": [programme["id"]], "invite": True})
+        assert made.status_code < 300, made.text
+        ids[code] = made.json().get("student_id") or made.json()["id"]
+        for relation, user_id in (("school_supervisor", own_supervisor), ("assessor", staff["examinator"]),
+                                  ("workplace_trainer", staff["praktijkopleider"])):
+            r = api.http.post(f"/enrollment/v1/schools/{sid}/students/{ids[code]}/links", headers=admin,
+                              json={"user_id": user_id, "relation": relation})
+            assert r.status_code < 300, r.text
+        accept(suite, api.http, email, api.password)
+    supervisor, board, trainer = api.login(SUPERVISOR), api.login(BOARD), api.login(TRAINER)
+    sem, lieke = api.login(SEM), api.login(LIEKE)
     published = eventually(lambda: api.http.post("/exams/v1/catalog/exams", headers=operator,
                                                  json={**EXAM, "programme_id": programme["id"]}),
                            lambda r: r.status_code != 422)
     assert published.status_code == 201, published.text
-    students = api.http.get(f"/enrollment/v1/schools/{sid}/students", headers=admin, params={"limit": 50}).json()
-    codes = {s["student_code"]: s["id"] for s in students["items"]}
-    daan_id, jan_id = codes["100003"], codes["100001"]
+    sem_id, lieke_id = ids["100901"], ids["100902"]
     people = eventually(lambda: api.http.get(f"/exams/v1/schools/{sid}/people", headers=supervisor),
                         lambda r: r.status_code == 200 and any(p["display_name"] == "Zoë Zaken" for p in r.json()))
-    ids = {p["display_name"]: p["user_id"] for p in people.json()}
+    names = {p["display_name"]: p["user_id"] for p in people.json()}
     prepared = eventually(lambda: api.http.post(f"/exams/v1/schools/{sid}/assignments", headers=supervisor, json={
-        "exam_id": published.json()["id"], "student_ids": [daan_id, jan_id], "title": "Ochtendzorg",
-        "text": "Verleen de ochtendzorg.", "first_assessor_id": ids["Erik Examinator"],
-        "adopter_id": ids["Zoë Zaken"]}), lambda r: r.status_code == 201)
+        "exam_id": published.json()["id"], "student_ids": [sem_id, lieke_id], "title": "Ochtendzorg",
+        "text": "Verleen de ochtendzorg.", "first_assessor_id": names["Erik Examinator"],
+        "adopter_id": names["Zoë Zaken"]}), lambda r: r.status_code == 201)
     assert prepared.status_code == 201, prepared.text
     assignments = {a["student_id"]: a["id"] for a in prepared.json()}
-    for student_id, student in ((daan_id, daan), (jan_id, jan)):
+    for student_id, student in ((sem_id, sem), (lieke_id, lieke)):
         base = f"/exams/v1/schools/{sid}/assignments/{assignments[student_id]}"
         for headers in (student, trainer, supervisor):
             r = api.http.post(f"{base}/approve", json={"confirm": True}, headers=headers)
@@ -102,15 +122,15 @@ def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
         "assignment_ids": list(assignments.values()), "all_parts": {"starts_at": starts}})
     assert scheduled.status_code == 201, scheduled.text
     parts = {p["student_id"]: p for p in scheduled.json()}
-    for student_id, student in ((daan_id, daan), (jan_id, jan)):
+    for student_id, student in ((sem_id, sem), (lieke_id, lieke)):
         evidence = f"/evidence/v1/schools/{sid}/attempts/{parts[student_id]['attempt_id']}/evidence"
         send = partial(api.http.post, f"{evidence}?filename=verslag.txt", content=b"Mijn verslag.", headers=student)
         uploaded = eventually(send, lambda r: r.status_code not in (404, 409))
         assert uploaded.status_code == 201, uploaded.text
-    part = parts[daan_id]
+    part = parts[sem_id]
     return {"api": api, "school_id": sid, "schedule_id": part["id"], "attempt_id": part["attempt_id"],
-            "exam_id": published.json()["id"], "student_id": daan_id, "board": board, "jan": parts[jan_id],
-            "jan_headers": jan, "assessor": api.login(ASSESSOR)}
+            "exam_id": published.json()["id"], "student_id": sem_id, "board": board, "lieke": parts[lieke_id],
+            "lieke_headers": lieke, "assessor": api.login(ASSESSOR)}
 
 
 @contextmanager
@@ -172,7 +192,7 @@ def test_the_assessor_attaches_a_file_to_the_form_and_none_after_finalizing(
     both_languages(page, "exam-assess-final-attachments")
 
 
-def test_daans_upload_is_closed_after_finalization_with_the_reason(page: Page, school: dict[str, Any], suite: Any,
+def test_sems_upload_is_closed_after_finalization_with_the_reason(page: Page, school: dict[str, Any], suite: Any,
                                                                    board_exam: dict[str, Any]) -> None:
     # A file that lost the race with the finalization, as evidence flags it when the event arrives.
     with exams_db(suite, "evidence") as db:
@@ -181,7 +201,7 @@ def test_daans_upload_is_closed_after_finalization_with_the_reason(page: Page, s
         db.files.insert_one({**locked, "_id": f"{locked['_id']}-late", "filename": "nagekomen.txt", "locked": False,
                              "status": "late", "flag": "completed_after_finalization",
                              "finalized_at": datetime.now(UTC) - timedelta(minutes=1)})
-    sign_in(page, DAAN, school["password"])
+    sign_in(page, SEM, school["password"])
     page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}")
     expect(page.locator("#upload-closed")).to_contain_text("de beoordeling van deze poging is afgerond")
     expect(page.locator("#upload-file")).to_have_count(0)
@@ -192,8 +212,8 @@ def test_daans_upload_is_closed_after_finalization_with_the_reason(page: Page, s
 
 def test_an_upload_that_comes_just_after_finalization_is_refused_saying_why(
         page: Page, school: dict[str, Any], board_exam: dict[str, Any], tmp_path: Path) -> None:
-    api, sid, part = board_exam["api"], board_exam["school_id"], board_exam["jan"]
-    sign_in(page, JAN, school["password"])
+    api, sid, part = board_exam["api"], board_exam["school_id"], board_exam["lieke"]
+    sign_in(page, LIEKE, school["password"])
     page.goto(f"/my-exams/attempts/{part['attempt_id']}")
     expect(page.locator("#upload-file")).to_be_visible()  # the page was opened while the attempt ran
     form = f"/exams/v1/schools/{sid}/schedules/{part['id']}/assessment"
@@ -203,7 +223,7 @@ def test_an_upload_that_comes_just_after_finalization_is_refused_saying_why(
     done = api.http.post(f"{form}/finalize", headers=board_exam["assessor"], json={"confirm": True})
     assert done.status_code == 200, done.text
     listing = f"/evidence/v1/schools/{sid}/attempts/{part['attempt_id']}/evidence"
-    locked = eventually(lambda: api.http.get(listing, headers=board_exam["jan_headers"]),
+    locked = eventually(lambda: api.http.get(listing, headers=board_exam["lieke_headers"]),
                         lambda r: r.status_code == 200 and all(f["locked"] for f in r.json()))
     assert all(f["locked"] for f in locked.json())  # evidence knows the assessment is final
     late = tmp_path / "te-laat.txt"
@@ -216,13 +236,14 @@ def test_an_upload_that_comes_just_after_finalization_is_refused_saying_why(
     page.reload()
     expect(page.locator("#upload-closed")).to_contain_text("de beoordeling van deze poging is afgerond")
     expect(page.locator("#evidence")).not_to_contain_text("te-laat.txt")
+    adopt_the_result(board_exam, part["student_id"])  # no result of this module is left awaiting the board
 
 
-def adopt_the_result(board_exam: dict[str, Any]) -> None:
-    """The board adopts Daan's result (the adoption pages are another engineer's): the term starts."""
+def adopt_the_result(board_exam: dict[str, Any], student_id: str) -> None:
+    """The board adopts a student's result (the adoption pages are another engineer's): the term starts."""
     api, sid, board = board_exam["api"], board_exam["school_id"], board_exam["board"]
     found = eventually(lambda: api.http.get(f"/exams/v1/schools/{sid}/results", headers=board, params={
-        "student_id": board_exam["student_id"], "exam_id": board_exam["exam_id"]}),
+        "student_id": student_id, "exam_id": board_exam["exam_id"]}),
         lambda r: r.status_code == 200 and len(r.json()["items"]) == 1)
     [result] = found.json()["items"]
     if result["state"] != "adopted":
@@ -230,10 +251,10 @@ def adopt_the_result(board_exam: dict[str, Any]) -> None:
         assert r.status_code == 200, r.text
 
 
-def test_daan_asks_for_an_inspection_adds_a_document_and_objects_too_late(
+def test_sem_asks_for_an_inspection_adds_a_document_and_objects_too_late(
         page: Page, school: dict[str, Any], suite: Any, board_exam: dict[str, Any], tmp_path: Path) -> None:
-    adopt_the_result(board_exam)
-    sign_in(page, DAAN, school["password"])
+    adopt_the_result(board_exam, board_exam["student_id"])
+    sign_in(page, SEM, school["password"])
     page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}")
     page.get_by_role("link", name="Inzage of bezwaar aanvragen").click()
     both_languages(page, "exam-case-request")
@@ -278,13 +299,13 @@ def test_daan_asks_for_an_inspection_adds_a_document_and_objects_too_late(
 def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: dict[str, Any], suite: Any,
                                                           board_exam: dict[str, Any]) -> None:
     sign_in(page, BOARD, school["password"])
-    # The board opens an extra-attempt case itself, for Daan found by name.
+    # The board opens an extra-attempt case itself, for Sem found by his code.
     page.goto("/cases")
     page.get_by_role("link", name="Zaak openen").click()
     both_languages(page, "exam-case-new-step1")
-    page.locator("#f-q").fill("100003")
+    page.locator("#f-q").fill("100901")
     page.get_by_role("button", name="Zoeken").click()
-    expect(page.locator("#chosen-student")).to_contain_text("Daan Jansen (100003)")
+    expect(page.locator("#chosen-student")).to_contain_text("Sem Bakker (100901)")
     both_languages(page, "exam-case-new")
     page.locator("#f-reason").fill("De mentor vraagt een extra kans vanwege langdurige ziekte.")
     page.get_by_role("button", name="Zaak openen").click()  # no kind
@@ -380,12 +401,12 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     expect(page.locator("#decision")).to_contain_text("van alle examens tot en met")
 
 
-def test_the_board_reads_daans_audit_trail_and_the_chain_check(page: Page, school: dict[str, Any], suite: Any,
+def test_the_board_reads_sems_audit_trail_and_the_chain_check(page: Page, school: dict[str, Any], suite: Any,
                                                               board_exam: dict[str, Any]) -> None:
     sign_in(page, BOARD, school["password"])
     page.goto(f"/cases/{STATE['inspection']}")
     page.get_by_role("link", name="audittrail van de student").click()
-    expect(page.locator("h1")).to_contain_text("Daan Jansen")
+    expect(page.locator("h1")).to_contain_text("Sem Bakker")
     trail = page.locator("#trail")
     deadline = time.monotonic() + 60
     while "Besluit van de examencommissie" not in trail.inner_text() and time.monotonic() < deadline:
