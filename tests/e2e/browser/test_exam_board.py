@@ -1,8 +1,8 @@
 """The exam board's work done through the pages, each step by the person whose step it is.
 
 Through the APIs (not what is tested here): the operator publishes a one-part exam, Sem's and Lieke's assignments
-are prepared, signed, adopted and scheduled to start a minute ago, and an exam board member, a supervisor and the
-two students of this module's own are invited. Then, in Chromium: the assessor attaches a file to the form and
+are prepared, signed, adopted and scheduled to start a minute ago, and an exam board member, a supervisor, a trainer
+and the two students of this module's own are invited. Then, in Chromium: the assessor attaches a file to the form and
 finalizes, after which the form refuses more files saying why; Sem's evidence upload is closed with the reason, and
 a file that lost the race with the finalization is listed as late, not counting, while Lieke, whose page was open as
 her assessment became final, is told at once why her upload is refused; Sem's result is adopted (API) and he asks
@@ -37,14 +37,16 @@ from tests.e2e.test_exams_journey import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # a shared 2-core machine: seeding may be slow
 DOMAIN = "demo-roc.example"
-ASSESSOR, TRAINER = f"examinator@{DOMAIN}", f"praktijkopleider@{DOMAIN}"
-SUPERVISOR = f"zaken.begeleider@{DOMAIN}"  # this module's own, with students of its own
+ASSESSOR = f"examinator@{DOMAIN}"
+# This module's own supervisor and trainer, with students of its own: the other modules count the demo people's lists.
+SUPERVISOR, TRAINER = f"zaken.begeleider@{DOMAIN}", f"zaken.opleider@{DOMAIN}"
 BOARD = f"zaken.commissie@{DOMAIN}"  # this module's own board member: other modules change the demo one's password
 STUDENTS = [("100901", "Sem", "Bakker", f"sem.100901@student.{DOMAIN}"),
             ("100902", "Lieke", "Mulder", f"lieke.100902@student.{DOMAIN}")]
 SEM, LIEKE = STUDENTS[0][3], STUDENTS[1][3]
 EXAM = {
-    "code": "PVB-BOARD-1", "name": "Proeve Zorg voor de examencommissie",
+    "code": "PVB-XB-1",  # after the other modules' exams, so their overview columns come first
+    "name": "Proeve Zorg voor de examencommissie",
     "core_tasks": [{"code": "B1-K1", "name": "Biedt zorg en ondersteuning", "work_processes": [
         {"code": "B1-K1-W1", "name": "Voert zorg uit"}]}],
     "parts": [{"code": "obs", "name": "Observatie", "kind": "observation", "core_tasks": ["B1-K1"], "criteria": [
@@ -76,11 +78,11 @@ def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
     admin = api.login(f"admin@{DOMAIN}")
     invite(suite, api.http, admin, school=sid, email=BOARD, name="Zoë Zaken", role="exam_board",
            password=api.password)
-    # A supervisor and students of this module's own, so the other exam modules' lists stay as they expect.
     own_supervisor = invite(suite, api.http, admin, school=sid, email=SUPERVISOR, name="Tess Toezicht",
                             role="school_supervisor", password=api.password)
-    staff = {h: api.http.get("/identity/v1/me", headers=api.login(f"{h}@{DOMAIN}")).json()["user_id"]
-             for h in ("examinator", "praktijkopleider")}
+    own_trainer = invite(suite, api.http, admin, school=sid, email=TRAINER, name="Tom Opleider",
+                         role="workplace_trainer", password=api.password)
+    assessor_id = api.http.get("/identity/v1/me", headers=api.login(ASSESSOR)).json()["user_id"]
     programme = api.http.get(f"/enrollment/v1/schools/{sid}/programmes", headers=admin).json()["items"][0]
     ids = {}
     for code, first, last, email in STUDENTS:
@@ -89,8 +91,8 @@ def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
             "programme_ids": [programme["id"]], "invite": True})
         assert made.status_code < 300, made.text
         ids[code] = made.json().get("student_id") or made.json()["id"]
-        for relation, user_id in (("school_supervisor", own_supervisor), ("assessor", staff["examinator"]),
-                                  ("workplace_trainer", staff["praktijkopleider"])):
+        for relation, user_id in (("school_supervisor", own_supervisor), ("assessor", assessor_id),
+                                  ("workplace_trainer", own_trainer)):
             r = api.http.post(f"/enrollment/v1/schools/{sid}/students/{ids[code]}/links", headers=admin,
                               json={"user_id": user_id, "relation": relation})
             assert r.status_code < 300, r.text
