@@ -3,23 +3,17 @@ stand-in transport: what each role sees, what is sent, refusals at the field, an
 
 from __future__ import annotations
 
-import base64
 import json
-import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from web.app import create_app
 from web.routes.exam_cases import decision_body
-from web.session import SESSION_COOKIE, Sealer
-from web.settings import WebSettings
+from web.testing import StandIn, client_as
 
 S = "s1"
-Handler = Callable[[httpx.Request], httpx.Response]
 CASE = {"id": "case_1", "kind": "inspection", "state": "open", "student_id": "stu_1", "exam_id": "exam_1",
         "attempt_id": "att_1", "reason": "Ik wil mijn beoordeling zien.", "opened_by": "u9",
         "opened_at": "2026-11-02T09:00:00Z", "deadline": "2026-11-16T22:59:59Z", "overdue": True,
@@ -35,37 +29,7 @@ FILE = {"id": "file_1", "filename": "diploma.pdf", "size": 120_000, "created_at"
         "status": "stored", "locked": False}
 
 
-def client_as(roles: list[str], handler: Handler, school: str = S) -> TestClient:
-    """The web app signed in with these roles in `school`, its APIs answered by handler."""
-    app = create_app(WebSettings(environment="test", session_secret="k" * 40))
-    client = TestClient(app, follow_redirects=False)
-    client.__enter__()
-    app.state.upstreams.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    claims = base64.urlsafe_b64encode(json.dumps({"sch": {school: roles}}).encode()).decode().rstrip("=")
-    session = {"csrf": "c" * 20, "at": f"h.{claims}.sig", "rt": "r", "exp": time.time() + 600, "uid": "u1",
-               "school": school, "school_name": "Demo", "seen": time.time()}
-    client.cookies.set(SESSION_COOKIE, Sealer("k" * 40).seal(session))
-    return client
-
-
-class Api:
-    """A stand-in for the services: answers by (method, path), records every request."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
-        self.answers = answers
-        self.seen: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        found = self.answers.get((request.method, request.url.path))
-        if found is None:
-            return httpx.Response(404, json={"title": "Niet gevonden", "detail": "Dit bestaat niet."})
-        if isinstance(found, httpx.Response):
-            return found
-        return httpx.Response(200, json=found(request) if callable(found) else found)
-
-    def paths(self) -> list[str]:
-        return [f"{r.method} {r.url.path}" for r in self.seen]
+Api = StandIn
 
 
 @pytest.fixture
@@ -77,7 +41,7 @@ def open_clients() -> Iterator[list[TestClient]]:
 
 
 def as_(made: list[TestClient], roles: list[str], api: Api, school: str = S) -> TestClient:
-    client = client_as(roles, api, school)
+    client = client_as(api, {school: roles}, school)
     made.append(client)
     return client
 
