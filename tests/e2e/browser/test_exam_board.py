@@ -257,6 +257,9 @@ def test_sem_asks_for_an_inspection_adds_a_document_and_objects_too_late(
         page: Page, school: dict[str, Any], suite: Any, board_exam: dict[str, Any], tmp_path: Path) -> None:
     adopt_the_result(board_exam, board_exam["student_id"])
     sign_in(page, SEM, school["password"])
+    page.goto("/my-results")  # the request starts from his adopted result (also from the attempt's page)
+    page.locator("#result-PVB-XB-1").get_by_role("link", name="Aanvragen voor poging 1").click()
+    expect(page).to_have_url(re.compile(f"/my-exams/attempts/{board_exam['attempt_id']}/request"))
     page.goto(f"/my-exams/attempts/{board_exam['attempt_id']}")
     page.get_by_role("link", name="Inzage of bezwaar aanvragen").click()
     both_languages(page, "exam-case-request")
