@@ -63,7 +63,7 @@ async def _case_page(ctx: Ctx, case_id: str, *, status: int = 200, error: ApiErr
         _maybe(ctx, f"/v1/schools/{sid}/attempts/{case['attempt_id']}" if case["attempt_id"] else None),
         _maybe(ctx, f"/v1/schools/{sid}/exams/{case['exam_id']}" if case["exam_id"] else None),
         files_of(ctx, case["documents"]), student_names(ctx, {case["student_id"]} if board else set()),
-        staff(ctx, "assessor") if board else asyncio.sleep(0, []))
+        staff(ctx, "assessor"))  # a student gets no staff list
     deciding = board and case["state"] == "open" and not ctx.view_as
     return render(ctx, "exam_case.html", status=status, error=error, form=typed or {}, stale=stale, case=case,
                   attempt=attempt, exam=exam, documents=documents, board=board, deciding=deciding,
