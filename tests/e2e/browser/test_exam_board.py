@@ -1,18 +1,20 @@
 """The exam board's work done through the pages, each step by the person whose step it is.
 
 Through the APIs (not what is tested here): the operator publishes a one-part exam, Sem's and Lieke's assignments
-are prepared, signed, adopted and scheduled to start a minute ago, and an exam board member, a supervisor, a trainer
-and the two students of this module's own are invited. Then, in Chromium: the assessor attaches a file to the form and
-finalizes, after which the form refuses more files saying why; Sem's evidence upload is closed with the reason, and
-a file that lost the race with the finalization is listed as late, not counting, while Lieke, whose page was open as
-her assessment became final, is told at once why her upload is refused; Sem's result is adopted (API) and he asks
-for an inspection (after a refusal without a kind), adds a document, objects, and is told a new request is too late
-once the term has passed; the board sees its cases by deadline with the overdue one first (in words), decides the
-inspection (after a refusal at the missing moment) and the objection with an amended result (after refusals at the
-missing result and a passing grade below the pass mark), opens an accommodation itself and decides it (after a
-refusal at the missing measures), grants the overdue extra attempt, and finds fraud with an exclusion (after a
-refusal of one beyond twelve months); the board reads Sem's audit trail from the case, and the chain's check names
-the record a direct database change broke. Every new page is audited (axe) and photographed in Dutch and English.
+are prepared, signed, adopted and scheduled to start a minute ago, and an exam board member, a supervisor, a
+trainer, a second assessor and the two students of this module's own are invited. Then, in Chromium: the assessor
+attaches a file to the form and finalizes, after which the form refuses more files saying why; Sem's evidence upload
+is closed with the reason, and a file that lost the race with the finalization is listed as late, not counting,
+while Lieke, whose page was open as her assessment became final, is told at once why her upload is refused; Sem's
+result is adopted (API) and he asks for an inspection (after a refusal without a kind), adds a document, objects,
+and is told a new request is too late once the term has passed; the board sees its cases by deadline with the
+overdue one first (in words), decides the inspection (after a refusal at the missing moment) and the objection with
+an amended result (after refusals at the missing result and a passing grade below the pass mark), opens an
+accommodation itself and decides it (after a refusal at the missing measures), grants the overdue extra attempt,
+finds fraud with an exclusion (after a refusal of one beyond twelve months), and orders Lieke a new assessment by
+another assessor (after a refusal of the one who assessed her); the board reads Sem's audit trail from the case, and
+the chain's check names the record a direct database change broke. Every new page is audited (axe) and photographed
+in Dutch and English.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def board_exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
            password=api.password)
     own_supervisor = invite(suite, api.http, admin, school=sid, email=SUPERVISOR, name="Tess Toezicht",
                             role="school_supervisor", password=api.password)
+    invite(suite, api.http, admin, school=sid, email=f"zaken.examinator@{DOMAIN}", name="Ria Herbeoordeling",
+           role="assessor", password=api.password)  # the new assessor an objection may name
     own_trainer = invite(suite, api.http, admin, school=sid, email=TRAINER, name="Tom Opleider",
                          role="workplace_trainer", password=api.password)
     assessor_id = api.http.get("/identity/v1/me", headers=api.login(ASSESSOR)).json()["user_id"]
@@ -404,6 +408,30 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     page.locator("#f-excluded_until").fill((datetime.now(UTC) + timedelta(days=90)).strftime("%Y-%m-%d"))
     page.get_by_role("button", name="Besluit vastleggen").click()
     expect(page.locator("#decision")).to_contain_text("van alle examens tot en met")
+
+
+def test_an_objection_is_decided_with_a_new_assessment_by_another_assessor(page: Page, school: dict[str, Any],
+                                                                           board_exam: dict[str, Any]) -> None:
+    part = board_exam["lieke"]
+    sign_in(page, BOARD, school["password"])
+    page.goto(f"/cases/new?student_id={part['student_id']}")
+    page.locator("#f-kind").select_option("objection")
+    page.locator("#f-attempt_id").select_option(part["attempt_id"])
+    page.locator("#f-reason").fill("De student meldt dat de examinator haar observatie maar kort heeft gezien.")
+    page.get_by_role("button", name="Zaak openen").click()
+    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    both_languages(page, "exam-case-objection")
+    page.locator("#f-outcome-new_assessment").check()
+    page.locator("#f-new_assessor_id").select_option(label="Erik Examinator")  # who assessed it already
+    page.get_by_label("Observatie").check()
+    page.locator("#f-note").fill("Een andere examinator beoordeelt de observatie opnieuw.")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#e-new_assessor_id")).to_contain_text("andere examinator")
+    expect(page.get_by_label("Observatie")).to_be_checked()
+    page.locator("#f-new_assessor_id").select_option(label="Ria Herbeoordeling")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#decision")).to_contain_text("Ria Herbeoordeling")
+    expect(page.locator("#decision")).to_contain_text("Nieuwe beoordeling door een andere examinator")
 
 
 def test_the_board_reads_sems_audit_trail_and_the_chain_check(page: Page, school: dict[str, Any], suite: Any,
