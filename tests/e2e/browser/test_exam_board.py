@@ -305,6 +305,17 @@ def test_sem_asks_for_an_inspection_adds_a_document_and_objects_too_late(
     both_languages(page, "exam-cases-student")
 
 
+def board_opens(page: Page, student_id: str, kind: str, reason: str, attempt_id: str | None = None) -> None:
+    """The board opens a case for a student from the case form (student chosen by link)."""
+    page.goto(f"/cases/new?student_id={student_id}")
+    page.locator("#f-kind").select_option(kind)
+    if attempt_id:
+        page.locator("#f-attempt_id").select_option(attempt_id)
+    page.locator("#f-reason").fill(reason)
+    page.get_by_role("button", name="Zaak openen").click()
+    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+
+
 def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: dict[str, Any], suite: Any,
                                                           board_exam: dict[str, Any]) -> None:
     sign_in(page, BOARD, school["password"])
@@ -369,11 +380,7 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     page.get_by_role("button", name="Besluit vastleggen").click()
     expect(page.locator("#decision")).to_contain_text("behaald, 6,5")
     # An accommodation the board opens itself: granted without measures is refused at the field.
-    page.goto(f"/cases/new?student_id={board_exam['student_id']}")
-    page.locator("#f-kind").select_option("accommodation")
-    page.locator("#f-reason").fill("Dyslexieverklaring ontvangen.")
-    page.get_by_role("button", name="Zaak openen").click()
-    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    board_opens(page, board_exam["student_id"], "accommodation", "Dyslexieverklaring ontvangen.")
     page.locator("#f-outcome-granted").check()
     page.locator("#f-note").fill("Toegekend op grond van de verklaring.")
     page.get_by_role("button", name="Besluit vastleggen").click()
@@ -391,12 +398,8 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     page.goto("/cases")
     expect(page.locator("#cases")).not_to_contain_text("Te laat")
     # Fraud on the attempt, with an exclusion: beyond twelve months is refused at the date.
-    page.goto(f"/cases/new?student_id={board_exam['student_id']}")
-    page.locator("#f-kind").select_option("fraud")
-    page.locator("#f-attempt_id").select_option(board_exam["attempt_id"])
-    page.locator("#f-reason").fill("Verslag grotendeels overgenomen van een medestudent.")
-    page.get_by_role("button", name="Zaak openen").click()
-    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    board_opens(page, board_exam["student_id"], "fraud", "Verslag grotendeels overgenomen van een medestudent.",
+                attempt_id=board_exam["attempt_id"])
     both_languages(page, "exam-case-fraud")
     page.locator("#f-outcome-fraud").check()
     page.locator("#f-excluded_until").fill((datetime.now(UTC) + timedelta(days=400)).strftime("%Y-%m-%d"))
@@ -414,12 +417,8 @@ def test_an_objection_is_decided_with_a_new_assessment_by_another_assessor(page:
                                                                            board_exam: dict[str, Any]) -> None:
     part = board_exam["lieke"]
     sign_in(page, BOARD, school["password"])
-    page.goto(f"/cases/new?student_id={part['student_id']}")
-    page.locator("#f-kind").select_option("objection")
-    page.locator("#f-attempt_id").select_option(part["attempt_id"])
-    page.locator("#f-reason").fill("De student meldt dat de examinator haar observatie maar kort heeft gezien.")
-    page.get_by_role("button", name="Zaak openen").click()
-    expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
+    board_opens(page, part["student_id"], "objection", "De student meldt dat de examinator haar observatie maar "
+                "kort heeft gezien.", attempt_id=part["attempt_id"])
     both_languages(page, "exam-case-objection")
     page.locator("#f-outcome-new_assessment").check()
     page.locator("#f-new_assessor_id").select_option(label="Erik Examinator")  # who assessed it already
