@@ -317,7 +317,7 @@ def board_opens(page: Page, student_id: str, kind: str, reason: str, attempt_id:
 
 
 def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: dict[str, Any], suite: Any,
-                                                          board_exam: dict[str, Any]) -> None:
+                                                          board_exam: dict[str, Any], tmp_path: Path) -> None:
     sign_in(page, BOARD, school["password"])
     # The board opens an extra-attempt case itself, for Sem found by his code.
     page.goto("/cases")
@@ -350,6 +350,12 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     # The inspection: its document, and a decision without the required moment is refused there.
     rows.first.get_by_role("link", name="Inzage").click()
     expect(page.locator("#documents")).to_contain_text("toelichting.txt")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="toelichting.txt").click()
+    saved = tmp_path / "ontvangen.txt"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename == "toelichting.txt"
+    assert saved.read_text() == "Graag inzage op een dinsdag."  # the student's document, as uploaded
     both_languages(page, "exam-case")
     page.locator("#f-outcome-granted").check()
     page.locator("#f-location").fill("Lokaal 2.14")
