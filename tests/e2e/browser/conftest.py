@@ -7,11 +7,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
+from kit.local import demo
 from kit.local.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -102,3 +104,40 @@ def audit(page: Page, name: str) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Modules that set RUNS_LAST (a burst of events that keeps the workers busy) run after the others."""
     items.sort(key=lambda item: bool(getattr(getattr(item, "module", None), "RUNS_LAST", False)))
+
+
+# Shared by the exam modules (the exam board's first): both languages of a page, a staff member of a module's own.
+def both_languages(page: Page, name: str) -> None:
+    """Audit and photograph the page in Dutch, then in English, and leave it Dutch."""
+    audit(page, name)
+    origin = "{0.scheme}://{0.netloc}/".format(urlsplit(page.url))
+    page.context.add_cookies([{"name": "mbo_lang", "value": "en", "url": origin}])
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    audit(page, f"{name}-en")
+    page.context.add_cookies([{"name": "mbo_lang", "value": "nl", "url": origin}])
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+
+
+def invite(suite: Stack, http: httpx.Client, admin: dict[str, str], *, school: str, email: str, name: str, role: str,
+           password: str) -> str:
+    """A new staff member with one role, who sets `password` through the invitation e-mail's link; their user id."""
+    r = http.post(f"/identity/v1/schools/{school}/users", headers=admin, json={
+        "email": email, "display_name": name, "roles": [role], "send_invitation": True})
+    assert r.status_code == 201, r.text
+    accept(suite, http, email, password)
+    return str(r.json()["user_id"])
+
+
+def accept(suite: Stack, http: httpx.Client, email: str, password: str) -> None:
+    """Set `password` through the link of the newest invitation e-mail to `email`."""
+    link = None
+    deadline = time.monotonic() + 60
+    while link is None and time.monotonic() < deadline:
+        link = demo.invitation_link(suite, email)
+        time.sleep(0.5)
+    assert link, "no invitation e-mail"
+    token = parse_qs(urlparse(link).query)["token"][0]
+    r = http.post("/identity/v1/auth/set-password", json={"token": token, "password": password})
+    assert r.status_code < 300, r.text

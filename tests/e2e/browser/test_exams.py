@@ -29,7 +29,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kit.local import demo
-from tests.e2e.browser.conftest import audit, sign_in
+from tests.e2e.browser.conftest import both_languages, sign_in
 from tests.e2e.test_exams_journey import EXAM as JOURNEY_EXAM
 from tests.e2e.test_exams_journey import eventually
 
@@ -96,19 +96,6 @@ def exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
     assert people.status_code == 200
     return {"id": published.json()["id"], "group_id": group["id"], "programme_id": programme["id"],
             "students": ids, "school_id": sid}
-
-
-def both_languages(page: Page, name: str) -> None:
-    """Audit and photograph the page in Dutch, then in English, and leave it Dutch."""
-    audit(page, name)
-    origin = "{0.scheme}://{0.netloc}/".format(urlsplit(page.url))
-    page.context.add_cookies([{"name": "mbo_lang", "value": "en", "url": origin}])
-    page.reload()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    audit(page, f"{name}-en")
-    page.context.add_cookies([{"name": "mbo_lang", "value": "nl", "url": origin}])
-    page.reload()
-    expect(page.locator("html")).to_have_attribute("lang", "nl")
 
 
 def nav(page: Page, name: str) -> None:

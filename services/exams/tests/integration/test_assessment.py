@@ -113,6 +113,8 @@ async def test_two_assessors_diverge_and_the_first_acknowledges_and_finalizes(sc
     assert event["data"]["attempt_id"] == p1["attempt_id"] and event["subject"] == p1["attempt_id"]
     attempt = await world.db.attempts.find_one({"_id": p1["attempt_id"]})
     assert attempt["assessed_at"] is not None
+    shown = await http.get(f"/v1/schools/{school.school_id}/attempts/{p1['attempt_id']}", headers=school.h("admin"))
+    assert shown.json()["assessed_at"] is not None  # the student's page closes the upload with it
     stored = await world.db.assessments.find_one({"_id": p1["id"]})
     assert stored["state"] == "final" and set(stored["forms"]) == {school.staff["assessor"], school.staff["assessor2"]}
 

@@ -106,6 +106,13 @@ def exam_menu(ctx: Ctx) -> list[tuple[str, str, str]]:
         items.append(("/my-results", "Mijn resultaten", "My results"))
     if ctx.has("exam_board"):
         items.append(("/results", "Resultaten vaststellen", "Adopt results"))
+    # The exam board's cases and audit trail; a student's own requests.
+    if ctx.has("exam_board"):
+        items.append(("/cases", "Zaken", "Cases"))
+    elif ctx.has("student"):
+        items.append(("/cases", "Mijn verzoeken", "My requests"))
+    if ctx.has("school_admin") and not ctx.has("exam_board"):
+        items.append(("/audit", "Audittrail", "Audit trail"))
     return items
 
 

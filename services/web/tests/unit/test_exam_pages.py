@@ -58,11 +58,12 @@ def test_each_role_gets_its_exam_pages() -> None:
     def paths(*roles: str) -> list[str]:
         return [href for href, _, _ in exam_menu(ctx(roles=roles))]
 
-    assert paths("student") == ["/my-exams", "/my-results"]
+    assert paths("student") == ["/my-exams", "/my-results", "/cases"]
     assert paths("workplace_trainer") == ["/assignments"]
     assert paths("school_supervisor") == ["/assignments", "/overview"]
     assert paths("assessor") == ["/assignments", "/overview", "/dashboard"]
-    assert paths("exam_board") == ["/assignments", "/overview", "/results"]
+    assert paths("exam_board") == ["/assignments", "/overview", "/results", "/cases"]
+    assert paths("school_admin")[-1] == "/audit"
 
 
 

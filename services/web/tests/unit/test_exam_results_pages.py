@@ -3,21 +3,15 @@ the student's own results and retakes, the retake a supervisor opens — and who
 
 from __future__ import annotations
 
-import base64
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from web.app import create_app
 from web.render import format_date
 from web.routes.exam_results_words import final_and_exact, retake_outlook
-from web.session import SESSION_COOKIE, Sealer
-from web.settings import WebSettings
+from web.testing import StandIn, client_as
 
 SCHOOL = "/v1/schools/s1"
 EXAM = {"id": "exm_1", "programme_id": "prg_1", "name": "Proeve Zorg", "code": "PVB-1",
@@ -39,36 +33,7 @@ def result(**over: Any) -> dict[str, Any]:
 REFUSED = {"title": "Niet toegestaan", "detail": "Dit resultaat is al vastgesteld."}
 
 
-class Exams:
-    """The exams API as the pages see it: answers per (method, path), and every request kept."""
-
-    def __init__(self, answers: dict[tuple[str, str], Any]) -> None:
-        self.answers = answers
-        self.seen: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        found = self.answers.get((request.method, request.url.path))
-        if found is None:
-            return httpx.Response(404, json={"title": "Niet gevonden"})
-        status, body = found if isinstance(found, tuple) else (200, found)
-        return httpx.Response(status, json=body)
-
-    def sent(self, method: str, path: str) -> list[httpx.Request]:
-        return [r for r in self.seen if r.method == method and r.url.path == path]
-
-
-def client_as(handler: Exams, roles: dict[str, list[str]], school: str = "s1") -> TestClient:
-    """A signed-in person with these roles per school, working in `school`, the APIs answered by handler."""
-    app = create_app(WebSettings(environment="test", session_secret="k" * 40))
-    client = TestClient(app, follow_redirects=False)
-    client.__enter__()
-    app.state.upstreams.http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    claims = base64.urlsafe_b64encode(json.dumps({"sch": roles}).encode()).decode().rstrip("=")
-    session = {"csrf": "c" * 20, "at": f"h.{claims}.sig", "rt": "r", "exp": time.time() + 600, "uid": "u1",
-               "school": school, "school_name": "Demo", "seen": time.time()}
-    client.cookies.set(SESSION_COOKIE, Sealer("k" * 40).seal(session))
-    return client
+Exams = StandIn
 
 
 BOARD = {"s1": ["exam_board"]}

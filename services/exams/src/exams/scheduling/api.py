@@ -98,6 +98,8 @@ class AttemptOut(BaseModel):
     number: int = Field(description="1 for the first attempt, 2 for the first retake, ...")
     state: str
     first_scheduled_at: datetime | None
+    assessed_at: datetime | None = Field(default=None, description="When its last scheduled part was finalized: "
+                                                                    "from then on evidence takes no more files")
     parts: list[ScheduleOut]
 
 

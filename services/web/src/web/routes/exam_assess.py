@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
 from web.routes.common import Field, back, say
+from web.routes.exam_cases_common import files_of, until_listed
 from web.routes.exam_common import localized
 
 router = APIRouter(prefix="/assess")
@@ -33,9 +34,11 @@ def _is_stale(exc: ApiError) -> bool:
 
 
 async def _form(ctx: Ctx, schedule_id: str, *, status: int = 200, error: ApiError | str | None = None,
-                typed: dict[str, str] | None = None, stale: bool = False) -> Response:
-    a = await ctx.get("exams", _base(ctx, schedule_id))
+                typed: dict[str, str] | None = None, stale: bool = False, attached: str = "") -> Response:
+    a = await until_listed(lambda: ctx.get("exams", _base(ctx, schedule_id)),
+                           lambda found: _mine(found).get("attachment_ids") or [], attached)
     mine = _mine(a)
+    attachments = await files_of(ctx, _attachment_ids(a, mine))
     values = typed if typed is not None else {
         **{f"scores_{k}": v for k, v in mine["scores"].items()},
         **{f"justifications_{k}": v for k, v in mine["justifications"].items()}}
@@ -44,13 +47,24 @@ async def _form(ctx: Ctx, schedule_id: str, *, status: int = 200, error: ApiErro
     for c in a["criteria"]:
         groups.setdefault(c["work_process"], []).append(c)
     return render(ctx, "exam_assess.html", status=status, error=error, form=values, a=a, mine=mine, groups=groups,
-                  other=a["forms"].get(other) if other else None, stale=stale,
+                  other=a["forms"].get(other) if other else None, stale=stale, attachments=attachments,
+                  max_bytes=ctx.settings.max_file_bytes,
                   title=say(ctx, f"Beoordelen: {a['part_name']}", f"Assess: {a['part_name']}"))
 
 
-@router.get("/{schedule_id}", summary="The assessment form of a scheduled part")
-async def form(schedule_id: str, ctx: Ctx = Depends(in_school)) -> Response:
-    return await _form(ctx, schedule_id)
+def _attachment_ids(a: dict[str, Any], mine: dict[str, Any]) -> list[str]:
+    """The files on the form: the submitted ones once final; else mine, or both assessors' for a reader."""
+    if a.get("final"):
+        return list(a["final"].get("attachment_ids") or [])
+    if a.get("my_role"):
+        return list(mine.get("attachment_ids") or [])
+    return [i for f in a["forms"].values() if f for i in f.get("attachment_ids") or []]
+
+
+@router.get("/{schedule_id}", summary="The assessment form of a scheduled part, with its attachments")
+async def form(schedule_id: str, ctx: Ctx = Depends(in_school),
+               attached: str = Query(default="", max_length=64)) -> Response:
+    return await _form(ctx, schedule_id, attached=attached)
 
 
 @router.post("/{schedule_id}", summary="Save my draft (the page also saves it by itself while typing)")

@@ -127,5 +127,7 @@ async def attempt(attempt_id: str, ctx: Ctx = Depends(in_school)) -> Response:
     exam = next((e for e in mine["exams"] if e["exam_id"] == found["exam_id"]), None)
     return render(ctx, "exam_attempt.html", title=say(ctx, f"Poging {found['number']}", f"Attempt {found['number']}"),
                   attempt=found, files=items(files), exam=exam, part_states=PART_STATES,
-                  may_upload=found["state"] == "in_execution" and not ctx.view_as,
+                  may_upload=found["state"] == "in_execution" and not found.get("assessed_at") and not ctx.view_as,
+                  closed="forfeited" if found["state"] != "in_execution" else
+                  ("assessed" if found.get("assessed_at") else ""),
                   max_bytes=ctx.settings.max_file_bytes)

@@ -105,6 +105,7 @@
       var file = input.files && input.files[0];
       if (!file) { show(say("Kies eerst een bestand.", "Choose a file first.")); input.focus(); return; }
       if (tooLarge(input)) { input.focus(); return; }
+      if (box.hasAttribute("data-plain")) { upload = plainUpload(box, file, show); return; }
       var meta = metadata();
       if (!meta) { show(say("Kies voor wie het document is.", "Choose who the document is for.")); return; }
       upload = new window.tus.Upload(file, {
@@ -130,8 +131,13 @@
           box.setAttribute("data-state", "failed");
           pause.hidden = true; resume.hidden = false;
         },
-        onShouldRetry: function (err) {
-          var status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+        onShouldRetry: function (err, attempt) {
+          var res = err.originalResponse, status = res ? res.getStatus() : 0;
+          /* A 409 that is not about the offset or a lease (evidence refusing the file, e.g. an assessment that is
+             final) is said at once, after one more try, instead of after minutes of retrying. */
+          if (status === 409 && attempt >= 1 && !res.getHeader("Retry-After") && !res.getHeader("Upload-Offset")) {
+            return false;
+          }
           box.setAttribute("data-state", "retrying");
           show(say("Verbinding verbroken; het uploaden gaat vanzelf verder…", "Connection lost; the upload resumes by itself…"));
           return !(status >= 400 && status < 500 && status !== 409 && status !== 423);
@@ -164,6 +170,53 @@
       pause.hidden = false; resume.hidden = true;
       upload.start();
     });
+  }
+  /* Endpoints evidence takes in one request (case documents, assessment attachments): one streamed POST with
+     progress; "stop" aborts it and "try again" sends the file anew. A refusal shows the service's own words. */
+  function plainUpload(box, file, show) {
+    var bar = box.querySelector("progress");
+    var pause = box.querySelector("[data-action=pause]");
+    var resume = box.querySelector("[data-action=resume]");
+    var xhr = new XMLHttpRequest();
+    function failed(text) {
+      box.setAttribute("data-state", "failed");
+      show(say("Uploaden mislukt. ", "Upload failed. ") + text);
+      pause.hidden = true; resume.hidden = false;
+    }
+    box.setAttribute("data-state", "uploading");
+    pause.hidden = false; resume.hidden = true;
+    uploadToken().then(function (token) {
+      xhr.open("POST", box.getAttribute("data-plain") + "?filename=" + encodeURIComponent(file.name));
+      xhr.setRequestHeader("Authorization", "Bearer " + token);
+      xhr.upload.onprogress = function (e) {
+        if (!e.lengthComputable) { return; }
+        bar.max = e.total; bar.value = e.loaded;
+        bar.setAttribute("aria-valuetext", Math.floor(e.loaded / e.total * 100) + "%");
+        show(say("Verstuurd: ", "Sent: ") + formatBytes(e.loaded) + " / " + formatBytes(e.total));
+      };
+      xhr.onload = function () {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          box.setAttribute("data-state", "done");
+          show(say("Klaar: ", "Done: ") + file.name);
+          pause.hidden = true; resume.hidden = true;
+          var done = box.getAttribute("data-done-url"), stored = "";
+          try { stored = JSON.parse(xhr.responseText).id || ""; } catch (e) { stored = ""; }
+          if (done) { window.location.assign(done.replace("__file__", encodeURIComponent(stored))); }
+          return;
+        }
+        var detail = "";
+        try { var body = JSON.parse(xhr.responseText); detail = body.detail || body.title || ""; } catch (e) { detail = ""; }
+        failed(detail);
+      };
+      xhr.onerror = function () { failed(say("Geen verbinding.", "No connection.")); };
+      xhr.onabort = function () {
+        box.setAttribute("data-state", "paused");
+        show(say("Gestopt.", "Stopped."));
+        pause.hidden = true; resume.hidden = false;
+      };
+      xhr.send(file);
+    }, function (err) { failed(err.message); });
+    return { abort: function () { xhr.abort(); }, start: function () { box.querySelector("[data-action=start]").click(); } };
   }
   /* A finished message attachment joins its form (id and name), and the control takes the next file. */
   function attach(box, fileId, name) {
