@@ -111,7 +111,7 @@ def exam_menu(ctx: Ctx) -> list[tuple[str, str, str]]:
         items.append(("/cases", "Zaken", "Cases"))
     elif ctx.has("student"):
         items.append(("/cases", "Mijn verzoeken", "My requests"))
-    if ctx.has("school_admin") and not ctx.has("exam_board"):
+    if ctx.has("school_admin", "exam_board"):
         items.append(("/audit", "Audittrail", "Audit trail"))
     return items
 

@@ -62,9 +62,8 @@ def test_each_role_gets_its_exam_pages() -> None:
     assert paths("workplace_trainer") == ["/assignments"]
     assert paths("school_supervisor") == ["/assignments", "/overview"]
     assert paths("assessor") == ["/assignments", "/overview", "/dashboard"]
-    assert paths("exam_board") == ["/assignments", "/overview", "/results", "/cases"]
+    assert paths("exam_board") == ["/assignments", "/overview", "/results", "/cases", "/audit"]
     assert paths("school_admin")[-1] == "/audit"
-
 
 
 def test_an_overview_cell_says_its_state_and_attempt_in_words_and_opens_the_students_exam() -> None:
