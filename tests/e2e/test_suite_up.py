@@ -81,6 +81,16 @@ def test_the_demo_accounts_log_in_as_make_up_says(suite: Stack, gateway: httpx.C
         assert r.status_code == 200, (account, r.text)
 
 
+def test_the_demo_school_has_an_exam_to_prepare_assignments_for(gateway: httpx.Client,
+                                                                 school: dict[str, Any]) -> None:
+    r = gateway.post("/identity/v1/auth/login", json={"email": f"begeleider@{demo.DOMAIN}",
+                                                      "password": school["password"]})
+    supervisor = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    r = gateway.get(f"/exams/v1/schools/{school['school_id']}/exams", headers=supervisor)
+    assert r.status_code == 200, r.text
+    assert demo.EXAM["code"] in [e["code"] for e in r.json()]
+
+
 def throwaway_env(data_dir: Path) -> dict[str, str]:
     """The environment of a `make up` on free ports and its own data folder."""
     stack = Stack.throwaway(data_dir)

@@ -1,10 +1,11 @@
 """The demo school `make up` offers: made once through the public APIs, as a school would do it.
 
 The operator creates "Demo ROC" and its admin; the admin adds staff; a programme is published and
-enabled; students are created (identity gives them accounts) and linked to their supervisor, assessor
-and workplace trainer. Each person's invitation e-mail is read from the local mail sink, as a newcomer
-would, and its link is used to choose the demo password, so those links are spent: people log in with
-the accounts and password `make up` prints (kept in .data/secrets/demo.json).
+enabled, with a practical exam in the catalog; students are created (identity gives them accounts)
+and linked to their supervisor, assessor and workplace trainer. Each person's invitation e-mail is
+read from the local mail sink, as a newcomer would, and its link is used to choose the demo
+password, so those links are spent: people log in with the accounts and password `make up` prints
+(kept in .data/secrets/demo.json).
 """
 
 from __future__ import annotations
@@ -32,6 +33,26 @@ STAFF = [
     ("praktijkopleider", "Piet Praktijk", ["workplace_trainer"]),
 ]
 STUDENTS = [("100001", "Jan", "de Vries"), ("100002", "Fatima", "El Amrani"), ("100003", "Daan", "Jansen")]
+# A practical exam of the programme, so the exam pages can be tried at once (the catalog has no page of its own).
+EXAM = {
+    "code": "PVB-VIG-B1-K1", "name": "Proeve Verzorgende-IG: zorg en ondersteuning",
+    "core_tasks": [{"code": "B1-K1", "name": "Biedt zorg en ondersteuning", "work_processes": [
+        {"code": "B1-K1-W1", "name": "Onderkent de behoeften aan zorg"},
+        {"code": "B1-K1-W2", "name": "Voert zorgactiviteiten uit"}]}],
+    "parts": [
+        {"code": "obs", "name": "Observatie in de praktijk", "kind": "observation", "core_tasks": ["B1-K1"],
+         "criteria": [
+             {"code": "obs1", "text": "Werkt hygiënisch en veilig", "work_process": "B1-K1-W2"},
+             {"code": "obs2", "text": "Stemt de zorg af op de cliënt", "work_process": "B1-K1-W2",
+              "scoring": "scale_1_5"}]},
+        {"code": "cgi", "name": "Criteriumgericht interview", "kind": "interview", "core_tasks": ["B1-K1"],
+         "criteria": [
+             {"code": "cgi1", "text": "Licht de gemaakte keuzes toe", "work_process": "B1-K1-W1",
+              "scoring": "scale_1_5"}]}],
+    "provider_assignments": [{"code": "VIG-1", "title": "Zorg voor een cliënt op de afdeling",
+                              "text": "Verzorg een cliënt gedurende een dienst: bepaal de zorgvraag, voer de zorg uit "
+                                      "en rapporteer."}],
+}
 
 
 class Seeder:
@@ -66,6 +87,7 @@ class Seeder:
         programme_id = programme.get("programme_id") or programme.get("id")
         self.call("PUT", f"/enrollment/v1/schools/{school_id}/programmes/{programme_id}", admin,
                   json={"enabled": True, "staff_ids": [people["begeleider"], people["examinator"]]})
+        self.publish_exam(operator, programme_id)
         students = []
         for code, first, last in STUDENTS:
             email = f"{first.lower()}.{code}@student.{DOMAIN}"
@@ -85,6 +107,19 @@ class Seeder:
         saved.write_text(json.dumps(result, indent=2))
         saved.chmod(0o600)
         return result
+
+    def publish_exam(self, operator: dict[str, str], programme_id: str, timeout_s: float = 60.0) -> None:
+        """Publish the demo exam once exams knows the programme (it learns of it from enrollment's event)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            response = self.http.post("/exams/v1/catalog/exams", headers=operator,
+                                      json={**EXAM, "programme_id": programme_id})
+            unknown = response.status_code == 422 and "unknown programme" in response.text
+            if not unknown or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        if response.status_code != 201:
+            raise RuntimeError(f"publishing the demo exam: {response.status_code} {response.text[:300]}")
 
     def login(self, email: str, password: str) -> dict[str, str]:
         token = self.call("POST", "/identity/v1/auth/login", None, json={"email": email, "password": password})
