@@ -84,7 +84,7 @@ class Seeder:
             people[handle] = member["user_id"]
         programme = self.call("POST", "/enrollment/v1/programmes", operator, json={
             "crebo": "25655", "name": "Verzorgende-IG", "level": 3, "cohort": 2024})
-        programme_id = programme.get("programme_id") or programme.get("id")
+        programme_id = str(programme.get("programme_id") or programme["id"])
         self.call("PUT", f"/enrollment/v1/schools/{school_id}/programmes/{programme_id}", admin,
                   json={"enabled": True, "staff_ids": [people["begeleider"], people["examinator"]]})
         self.publish_exam(operator, programme_id)
