@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from minio import Minio
@@ -160,3 +162,30 @@ async def test_a_decided_case_takes_no_document(client: httpx.AsyncClient, world
     assert await mongo_client[settings.database].files.count_documents({}) == 0
     decided = await start(client, world, {**student.headers, "Accept-Language": "en"}, case_id="case-1")
     assert decided.status_code == 409 and "decided" in decided.json()["detail"]
+
+
+async def test_a_plain_upload_that_outlives_the_part_or_the_case_keeps_nothing(
+        client: httpx.AsyncClient, world: World, s3: Minio, settings: EvidenceSettings,
+        mongo_client: Client) -> None:
+    student = await world.student()
+    attempt = await world.attempt(student, assessor_id="assessor-1")
+    await opened(world, student.student_id)
+    decided = ExamBoardCaseDecidedV1(case_id="case-1", school_id=world.school, student_id=student.student_id,
+                                     kind="exemption", decided_at=datetime.now(UTC))
+    uploads = [
+        (f"attempts/{attempt}/parts/p1/assessment-attachments", world.headers([Role.ASSESSOR], "assessor-1"),
+         part_final(world, attempt, student.student_id), "assessment of this part is final"),
+        ("cases/case-1/documents", student.headers, decided, "decided"),
+    ]
+    for path, headers, event, said in uploads:
+        async def body(closing: Any = event) -> AsyncIterator[bytes]:
+            yield REPORT[:6 * MiB]  # checked and streaming: the part is finalized (the case decided) meanwhile
+            await world.feed(closing)
+            yield REPORT[6 * MiB:]
+
+        refused = await client.post(f"/v1/schools/{world.school}/{path}?filename=verslag.pdf", content=body(),
+                                    headers={**headers, "Accept-Language": "en"})
+        assert refused.status_code == 409, refused.text
+        assert said in refused.json()["detail"]
+    assert bucket_objects(s3, settings.s3_bucket) == [] and open_uploads(s3, settings.s3_bucket) == []
+    assert await mongo_client[settings.database].files.count_documents({}) == 0
