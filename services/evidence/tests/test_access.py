@@ -27,7 +27,11 @@ ENDPOINTS = [
     ("POST", "/bank/b1/attachments?filename=x", [Role.STUDENT, Role.ASSESSOR, Role.EXAM_BOARD, Role.WORKPLACE_TRAINER]),
     ("POST", "/library?filename=x&roles=student", [Role.STUDENT, Role.SCHOOL_SUPERVISOR]),
     ("GET", "/library", []),
-    ("POST", "/uploads", [Role.ASSESSOR, Role.EXAM_BOARD, Role.WORKPLACE_TRAINER]),
+    ("POST", "/attempts/a1/parts/p1/assessment-attachments?filename=x",
+     [Role.STUDENT, Role.SCHOOL_SUPERVISOR, Role.SCHOOL_ADMIN, Role.EXAM_BOARD, Role.WORKPLACE_TRAINER]),
+    ("POST", "/cases/c1/documents?filename=x",
+     [Role.SCHOOL_SUPERVISOR, Role.ASSESSOR, Role.SCHOOL_ADMIN, Role.WORKPLACE_TRAINER]),
+    ("POST", "/uploads", [Role.WORKPLACE_TRAINER]),  # assessors (part files) and the board (case documents) too
     ("HEAD", "/uploads/u1", []),
     ("PATCH", "/uploads/u1", []),
     ("DELETE", "/uploads/u1", []),

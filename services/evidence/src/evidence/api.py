@@ -43,7 +43,7 @@ router = APIRouter(prefix="/v1/schools/{school_id}", tags=["evidence"])
 
 _STREAMED = re.compile(
     r"^/v1/schools/[^/]+/(attempts/[^/]+/evidence|attempts/[^/]+/parts/[^/]+/assessment-attachments|assignments/[^/]+/attachments|bank/[^/]+/attachments"
-    r"|message-attachments|library"
+    r"|cases/[^/]+/documents|message-attachments|library"
     r"|uploads/[^/]+)$"
 )
 

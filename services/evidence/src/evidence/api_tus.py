@@ -25,7 +25,8 @@ def tus_version(tus_resumable: Annotated[str | None, Header(description="Must be
 
 Speaks = Annotated[None, Depends(tus_version)]
 # the filename is cleaned, not refused
-METADATA_TEXT = ("replaces", "attempt_id", "assignment_id", "bank_assignment_id", "roles", "kind")
+METADATA_TEXT = ("replaces", "attempt_id", "part_id", "case_id", "assignment_id", "bank_assignment_id", "roles",
+                 "kind")
 
 
 def creation_metadata(header: str) -> dict[str, str]:
@@ -56,11 +57,17 @@ async def tus_options(school_id: str, settings: Config) -> Response:
 @router.post("", status_code=201, response_class=Response,
              summary="tus creation: start a resumable upload",
              description="Upload-Length (at most max_file_bytes) and Upload-Metadata with `filename` and one of "
-                         "`attempt_id` (evidence, students), `assignment_id` (attachment, supervisors), "
+                         "`attempt_id` (evidence, the attempt's student), `attempt_id` + `part_id` (assessment "
+                         "attachment, an assessor of the attempt while the part's assessment is not final), "
+                         "`case_id` (case document, the case's student or the exam board while the case is not "
+                         "decided), `assignment_id` (attachment, supervisors), "
                          "`bank_assignment_id` (bank attachment, school admins and supervisors), "
                          "`roles` (comma-separated; library, school admins) or `kind` = `message_attachment` "
                          "(a file to attach to a message, students and supervisors); `replaces` names the evidence "
-                         "item or manual the new file replaces.")
+                         "item or manual the new file replaces. A PATCH of evidence or of an assessment attachment "
+                         "is refused (409) once the attempt's assessment is finalized; the last PATCH registers the "
+                         "file and checks the rules again: a part finalized or a case decided meanwhile is refused "
+                         "(409) and nothing of the upload remains stored.")
 async def tus_create(principal: Uploader, _: Speaks, request: Request, school_id: str, db: Database,
                      settings: Config) -> Response:
     """Register an upload and answer its Location."""

@@ -231,9 +231,14 @@ async def set_case(db: Db, data: Any, session: Session, *, decided: bool) -> Non
     await db.cases.update_one({"_id": data.case_id}, update, upsert=True, session=session)
 
 
-async def get_case(db: Db, school_id: str, case_id: str) -> Doc | None:
+async def get_case(db: Db, school_id: str, case_id: str, session: Session = None) -> Doc | None:
     """The local view of an exam-board case."""
-    return await db.cases.find_one({"_id": case_id, "school_id": school_id})
+    return await db.cases.find_one({"_id": case_id, "school_id": school_id}, session=session)
+
+
+async def touch_case(db: Db, case_id: str, session: Session) -> None:
+    """Count a document on the case (a write, so it conflicts with a concurrent decision)."""
+    await db.cases.update_one({"_id": case_id}, {"$inc": {"documents": 1}}, session=session)
 
 
 async def get_bank_assignment(db: Db, school_id: str, bank_id: str) -> Doc | None:

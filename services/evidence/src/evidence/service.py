@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 PRIVILEGED = frozenset({Role.SCHOOL_ADMIN, Role.EXAM_BOARD})  # they also see withdrawn items
 NO_FILE = Text(nl="Dit bestand bestaat niet.", en="No such file.")
+PART_FINAL = Text(nl="De beoordeling van dit onderdeel is definitief: er kan geen bestand meer bij.",
+                  en="The assessment of this part is final: no file can be added to it.")
+CASE_DECIDED = Text(nl="Over deze zaak is al besloten: er kunnen geen documenten meer bij.",
+                    en="This case was decided: no more documents can be added.")
 
 
 def too_large(limit: int) -> Problem:
@@ -195,9 +199,7 @@ async def assessment_attachment_target(db: Db, principal: Principal, school_id: 
     if refusal := evidence_change_refusal(attempt):
         raise Problem(409, "conflict", detail=refusal)
     if part_id in attempt.get("final_part_ids", []):
-        raise Problem(409, "conflict", detail=Text(
-            "De beoordeling van dit onderdeel is definitief: er kan geen bestand meer bij.",
-            "The assessment of this part is final: no file can be added to it."))
+        raise Problem(409, "conflict", detail=PART_FINAL)
     return Target("assessment_attachment", school_id, student_id=attempt["student_id"], attempt_id=attempt_id,
                   part_id=part_id)
 
@@ -210,9 +212,7 @@ async def case_document_target(db: Db, principal: Principal, school_id: str, cas
         raise Problem(404, "not_found", detail=Text("Deze zaak van de examencommissie bestaat niet.",
                                                     "No such exam-board case."))
     if case.get("decided"):
-        raise Problem(409, "conflict", detail=Text(
-            "Over deze zaak is al besloten: er kunnen geen documenten meer bij.",
-            "This case was decided: no more documents can be added."))
+        raise Problem(409, "conflict", detail=CASE_DECIDED)
     return Target("case_document", school_id, student_id=case["student_id"], case_id=case_id)
 
 
@@ -241,10 +241,16 @@ async def library_target(db: Db, school_id: str, roles: list[str], replaces: str
 
 
 async def resumable_target(db: Db, principal: Principal, school_id: str, meta: dict[str, str]) -> Target:
-    """What a resumable upload is for, from its metadata: attempt_id, assignment_id, bank_assignment_id, roles, kind."""
+    """What a resumable upload is for, from its metadata: attempt_id (with part_id), case_id, assignment_id,
+    bank_assignment_id, roles, kind."""
     roles = principal.roles_in(school_id)
+    # attempt_id with part_id is an assessor's file; a student's attempt_id alone stays evidence
+    if "attempt_id" in meta and "part_id" in meta and Role.ASSESSOR in roles:
+        return await assessment_attachment_target(db, principal, school_id, meta["attempt_id"], meta["part_id"])
     if "attempt_id" in meta and Role.STUDENT in roles:
         return await evidence_target(db, principal, school_id, meta["attempt_id"], meta.get("replaces"))
+    if "case_id" in meta and roles & {Role.STUDENT, Role.EXAM_BOARD}:
+        return await case_document_target(db, principal, school_id, meta["case_id"])
     if "assignment_id" in meta and Role.SCHOOL_SUPERVISOR in roles:
         return await attachment_target(db, principal, school_id, meta["assignment_id"])
     if "bank_assignment_id" in meta and may_edit_bank(principal, school_id):
@@ -255,10 +261,10 @@ async def resumable_target(db: Db, principal: Principal, school_id: str, meta: d
     if meta.get("kind") == "message_attachment" and roles & {Role.STUDENT, Role.SCHOOL_SUPERVISOR}:
         return message_attachment_target(school_id)
     raise Problem(403, "forbidden", detail=Text(
-        "Geef een attempt_id, assignment_id, bank_assignment_id, rollen of kind=message_attachment op waarvoor "
-        "deze rol mag uploaden.",
-        "Name attempt_id, assignment_id, bank_assignment_id, roles or kind=message_attachment that your role may "
-        "upload to."))
+        "Geef een attempt_id (met part_id), case_id, assignment_id, bank_assignment_id, rollen of "
+        "kind=message_attachment op waarvoor deze rol mag uploaden.",
+        "Name attempt_id (with part_id), case_id, assignment_id, bank_assignment_id, roles or "
+        "kind=message_attachment that your role may upload to."))
 
 
 # --- storing ---------------------------------------------------------------------------------------------
@@ -327,13 +333,20 @@ async def register(db: Db, session: AsyncClientSession, outbox: Outbox, *, targe
         "retention_class": RETENTION_CLASS[target.kind], "status": "active", "locked": False, "created_at": at,
     }
     if target.kind in ("evidence", "assessment_attachment"):
-        refusal = evidence_change_refusal(await repo.get_attempt(db, target.school_id, target.attempt_id or "",
-                                                                 session))
-        if refusal:
+        attempt = await repo.get_attempt(db, target.school_id, target.attempt_id or "", session)
+        if refusal := evidence_change_refusal(attempt):
             raise Problem(409, "conflict", detail=refusal)
-        # Writing the attempt makes this transaction and the one locking the attempt's evidence conflict, so a
-        # file is either seen by the lock (and flagged when it came after finalization) or refused here.
+        if target.part_id in (attempt or {}).get("final_part_ids", []):
+            raise Problem(409, "conflict", detail=PART_FINAL)
+        # Writing the attempt makes this transaction and the one locking the attempt's evidence (or finalizing a
+        # part) conflict, so a file is either seen by the lock (and flagged when it came after finalization) or
+        # refused here.
         await repo.touch_attempt(db, target.attempt_id or "", session)
+    if target.kind == "case_document":
+        case = await repo.get_case(db, target.school_id, target.case_id or "", session)
+        if case is None or case.get("decided"):
+            raise Problem(409, "conflict", detail=CASE_DECIDED)
+        await repo.touch_case(db, target.case_id or "", session)  # conflicts with a concurrent decision
     if target.replaces:
         if not await repo.withdraw_file(db, target.replaces, by, at, session, replaced_by=stored.file_id):
             raise Problem(409, "conflict", detail=Text(

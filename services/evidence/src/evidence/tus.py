@@ -101,7 +101,8 @@ async def create(db: Db, settings: EvidenceSettings, *, target: Target, filename
         "_id": upload_id, "school_id": target.school_id, "created_by": principal.subject,
         "target": {"kind": target.kind, "student_id": target.student_id, "attempt_id": target.attempt_id,
                    "assignment_id": target.assignment_id, "bank_assignment_id": target.bank_assignment_id,
-                   "roles": target.roles, "replaces": target.replaces},
+                   "part_id": target.part_id, "case_id": target.case_id, "roles": target.roles,
+                   "replaces": target.replaces},
         "filename": filename, "length": length, "offset": 0, "key": storage_key(target.school_id, target.kind,
                                                                                 upload_id),
         "multipart_id": None, "parts": [], "tail_key": None, "tail_size": 0, "head": Binary(b""),
@@ -159,7 +160,7 @@ async def append(db: Db, s3: Minio, settings: EvidenceSettings, *, upload: dict[
             f"Upload-Offset {chunk.offset} komt niet overeen met de positie van de upload.",
             f"Upload-Offset {chunk.offset} does not match the upload's offset."),
                       headers=tus_headers(**{"Upload-Offset": str(upload["offset"])}), offset=upload["offset"])
-    if upload["target"]["kind"] == "evidence":
+    if upload["target"]["kind"] in ("evidence", "assessment_attachment"):  # the attempt's files close together
         refusal = evidence_change_refusal(await repo.get_attempt(db, upload["school_id"],
                                                                  upload["target"]["attempt_id"]))
         if refusal:
@@ -263,8 +264,8 @@ def target_of(upload: dict[str, Any]) -> Target:
     """What the upload was created for (checked again when it is registered)."""
     t = upload["target"]
     return Target(t["kind"], upload["school_id"], student_id=t["student_id"], attempt_id=t["attempt_id"],
-                  assignment_id=t["assignment_id"], bank_assignment_id=t.get("bank_assignment_id"), roles=t["roles"],
-                  replaces=t["replaces"])
+                  assignment_id=t["assignment_id"], bank_assignment_id=t.get("bank_assignment_id"),
+                  part_id=t.get("part_id"), case_id=t.get("case_id"), roles=t["roles"], replaces=t["replaces"])
 
 
 async def mark_completed(db: Db, session: AsyncClientSession, upload_id: str) -> None:

@@ -75,7 +75,8 @@ def test_a_case_shows_its_facts_documents_upload_and_the_decision_form(open_clie
     assert page.status_code == 200
     assert "Ik wil mijn beoordeling zien." in page.text and "te laat: de termijn is verstreken" in page.text
     assert 'href="/files/file_1/download">diploma.pdf' in page.text
-    assert f'data-plain="/evidence/v1/schools/{S}/cases/case_1/documents"' in page.text
+    assert 'data-case_id="case_1" data-done-url="/cases/case_1?uploaded=__file__"' in page.text
+    assert "tus-js-client-4.3.1/tus.min.js" in page.text  # the resumable control's library
     assert 'id="f-inspection_at"' in page.text and 'value="granted"' in page.text
     assert 'href="/audit/students/stu_1"' in page.text
 
@@ -233,8 +234,8 @@ def test_the_assessment_form_lists_its_attachments_and_closes_them_once_final(op
     client = as_(open_clients, ["assessor"], api)
     page = client.get("/assess/sch_1?attached=file_1")
     assert 'href="/files/file_1/download">foto-handen.jpg' in page.text
-    assert (f'data-plain="/evidence/v1/schools/{S}/attempts/att_1/parts/obs/assessment-attachments"'
-            in page.text)
+    assert 'data-attempt_id="att_1" data-part_id="obs" data-done-url="/assess/sch_1?attached=__file__"' in page.text
+    assert "tus-js-client-4.3.1/tus.min.js" in page.text
     final = {**FORM, "state": "final", "may_save": False, "final": {
         "scores": {}, "justifications": {}, "attachment_ids": ["file_1"], "finalized_by": "u1",
         "finalized_role": "first", "finalized_at": "2026-11-20T14:00:00Z", "divergences": [],
@@ -242,7 +243,7 @@ def test_the_assessment_form_lists_its_attachments_and_closes_them_once_final(op
     api.answers[("GET", f"/v1/schools/{S}/schedules/sch_1/assessment")] = final
     closed = client.get("/assess/sch_1")
     assert "foto-handen.jpg" in closed.text and "er kunnen geen bijlagen meer bij" in closed.text
-    assert "data-plain=" not in closed.text
+    assert 'id="upload-file"' not in closed.text and "tus.min.js" not in closed.text
 
 
 @pytest.mark.parametrize(("kind", "shown", "absent"), [
@@ -273,7 +274,7 @@ def test_a_decided_case_shows_the_decision_and_takes_no_more_documents(open_clie
     page = as_(open_clients, ["student"], api).get("/cases/case_1")
     assert page.status_code == 200
     assert "Resultaat aangepast" in page.text and "behaald, 6,5" in page.text and "Herbeoordeeld" in page.text
-    assert "data-plain=" not in page.text and "geen documenten meer bij" in page.text
+    assert 'id="upload-file"' not in page.text and "geen documenten meer bij" in page.text
     assert 'id="decide"' not in page.text and "audittrail" not in page.text  # the student neither decides nor audits
     assert not [p for p in api.paths() if "/students/" in p]  # nor reads the student record as staff does
 

@@ -96,7 +96,7 @@
         if (!roles.length) { return null; }
         meta.roles = roles.join(",");
       }
-      ["attempt_id", "assignment_id", "kind"].forEach(function (k) {
+      ["attempt_id", "part_id", "case_id", "assignment_id", "kind"].forEach(function (k) {
         if (box.getAttribute("data-" + k)) { meta[k] = box.getAttribute("data-" + k); }
       });
       return meta;
@@ -105,7 +105,6 @@
       var file = input.files && input.files[0];
       if (!file) { show(say("Kies eerst een bestand.", "Choose a file first.")); input.focus(); return; }
       if (tooLarge(input)) { input.focus(); return; }
-      if (box.hasAttribute("data-plain")) { upload = plainUpload(box, file, show); return; }
       var meta = metadata();
       if (!meta) { show(say("Kies voor wie het document is.", "Choose who the document is for.")); return; }
       upload = new window.tus.Upload(file, {
@@ -149,7 +148,7 @@
           pause.hidden = true; resume.hidden = true;
           if (box.hasAttribute("data-attach")) { attach(box, upload.url.split("/").pop(), file.name); upload = null; }
           var done = box.getAttribute("data-done-url");
-          if (done) { window.location.assign(done); }
+          if (done) { window.location.assign(done.replace("__file__", encodeURIComponent(upload.url.split("/").pop()))); }
         }
       });
       box.setAttribute("data-state", "uploading");
@@ -170,53 +169,6 @@
       pause.hidden = false; resume.hidden = true;
       upload.start();
     });
-  }
-  /* Endpoints evidence takes in one request (case documents, assessment attachments): one streamed POST with
-     progress; "stop" aborts it and "try again" sends the file anew. A refusal shows the service's own words. */
-  function plainUpload(box, file, show) {
-    var bar = box.querySelector("progress");
-    var pause = box.querySelector("[data-action=pause]");
-    var resume = box.querySelector("[data-action=resume]");
-    var xhr = new XMLHttpRequest();
-    function failed(text) {
-      box.setAttribute("data-state", "failed");
-      show(say("Uploaden mislukt. ", "Upload failed. ") + text);
-      pause.hidden = true; resume.hidden = false;
-    }
-    box.setAttribute("data-state", "uploading");
-    pause.hidden = false; resume.hidden = true;
-    uploadToken().then(function (token) {
-      xhr.open("POST", box.getAttribute("data-plain") + "?filename=" + encodeURIComponent(file.name));
-      xhr.setRequestHeader("Authorization", "Bearer " + token);
-      xhr.upload.onprogress = function (e) {
-        if (!e.lengthComputable) { return; }
-        bar.max = e.total; bar.value = e.loaded;
-        bar.setAttribute("aria-valuetext", Math.floor(e.loaded / e.total * 100) + "%");
-        show(say("Verstuurd: ", "Sent: ") + formatBytes(e.loaded) + " / " + formatBytes(e.total));
-      };
-      xhr.onload = function () {
-        if (xhr.status >= 200 && xhr.status < 300) {
-          box.setAttribute("data-state", "done");
-          show(say("Klaar: ", "Done: ") + file.name);
-          pause.hidden = true; resume.hidden = true;
-          var done = box.getAttribute("data-done-url"), stored = "";
-          try { stored = JSON.parse(xhr.responseText).id || ""; } catch (e) { stored = ""; }
-          if (done) { window.location.assign(done.replace("__file__", encodeURIComponent(stored))); }
-          return;
-        }
-        var detail = "";
-        try { var body = JSON.parse(xhr.responseText); detail = body.detail || body.title || ""; } catch (e) { detail = ""; }
-        failed(detail);
-      };
-      xhr.onerror = function () { failed(say("Geen verbinding.", "No connection.")); };
-      xhr.onabort = function () {
-        box.setAttribute("data-state", "paused");
-        show(say("Gestopt.", "Stopped."));
-        pause.hidden = true; resume.hidden = false;
-      };
-      xhr.send(file);
-    }, function (err) { failed(err.message); });
-    return { abort: function () { xhr.abort(); }, start: function () { box.querySelector("[data-action=start]").click(); } };
   }
   /* A finished message attachment joins its form (id and name), and the control takes the next file. */
   function attach(box, fileId, name) {
