@@ -316,6 +316,20 @@ def board_opens(page: Page, student_id: str, kind: str, reason: str, attempt_id:
     expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
 
 
+def test_sem_asks_for_an_exemption_too_late_and_is_told_why(page: Page, school: dict[str, Any],
+                                                            board_exam: dict[str, Any]) -> None:
+    sign_in(page, SEM, school["password"])
+    page.goto("/my-exams")
+    page.locator("#my-PVB-XB-1").get_by_role("link", name="Vrijstelling aanvragen").click()
+    expect(page).to_have_url(re.compile(f"/my-exams/exams/{board_exam['exam_id']}/exemption"))
+    both_languages(page, "exam-case-exemption")
+    page.locator("#f-reason").fill("Ik heb de observatie al behaald bij mijn vorige opleiding.")
+    page.get_by_role("button", name="Verzoek indienen").click()
+    # His exam was scheduled long ago: an exemption is asked at least six weeks before the first moment.
+    expect(page.locator("#e-reason")).to_contain_text("minstens zes weken voor het eerste examenmoment")
+    expect(page.locator("#f-reason")).to_have_value("Ik heb de observatie al behaald bij mijn vorige opleiding.")
+
+
 def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: dict[str, Any], suite: Any,
                                                           board_exam: dict[str, Any], tmp_path: Path) -> None:
     sign_in(page, BOARD, school["password"])

@@ -287,3 +287,43 @@ def test_another_schools_audit_trail_is_refused(open_clients: list[TestClient]) 
     page = as_(open_clients, ["exam_board"], api, school="s2").get("/audit/students/stu_1")
     assert page.status_code == 403 and "Dit is niet jouw school." in page.text
     assert all("/v1/schools/s2/" in p for p in api.paths())
+
+
+def test_a_student_asks_for_an_exemption_and_adds_documents_on_its_page(open_clients: list[TestClient]) -> None:
+    exams = {("GET", f"/v1/schools/{S}/exams"): [{"id": "exam_1", "name": "Proeve Zorg"}]}
+    api = Api({**exams, ("POST", f"/v1/schools/{S}/cases"): (201, {**CASE, "id": "case_9", "kind": "exemption"})})
+    student = as_(open_clients, ["student"], api)
+    form = student.get("/my-exams/exams/exam_1/exemption")
+    assert form.status_code == 200 and "Proeve Zorg" in form.text and "zes weken" in form.text
+    done = student.post("/my-exams/exams/exam_1/exemption", data={
+        "csrf_token": "c" * 20, "reason": "Ik heb B1-K1 behaald bij mijn vorige opleiding."}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/cases/case_9?opened=1"
+    sent = json.loads(api.sent("POST", f"/v1/schools/{S}/cases")[0].content)
+    assert sent == {"kind": "exemption", "exam_id": "exam_1",
+                    "reason": "Ik heb B1-K1 behaald bij mijn vorige opleiding."}
+    assert student.get("/my-exams/exams/exam_unknown/exemption").status_code == 404
+
+
+def test_an_exemption_asked_too_late_is_explained_and_the_text_kept(open_clients: list[TestClient]) -> None:
+    too_late = httpx.Response(409, json={"title": "Niet toegestaan", "detail": "Een vrijstelling vraag je uiterlijk "
+                                         "zes weken voor het eerste examenmoment aan."})
+    api = Api({("GET", f"/v1/schools/{S}/exams"): [{"id": "exam_1", "name": "Proeve Zorg"}],
+               ("POST", f"/v1/schools/{S}/cases"): too_late})
+    page = as_(open_clients, ["student"], api).post("/my-exams/exams/exam_1/exemption", data={
+        "csrf_token": "c" * 20, "reason": "Diploma van mijn vorige opleiding."})
+    assert page.status_code == 409 and 'id="e-reason"' in page.text
+    assert "uiterlijk zes weken voor het eerste examenmoment" in page.text
+    assert "Diploma van mijn vorige opleiding." in page.text
+
+
+def test_only_a_student_asks_for_an_exemption_here(open_clients: list[TestClient]) -> None:
+    api = Api({("GET", f"/v1/schools/{S}/exams"): [{"id": "exam_1", "name": "Proeve Zorg"}]})
+    for roles in (["school_supervisor"], ["exam_board"]):
+        page = as_(open_clients, roles, api).post("/my-exams/exams/exam_1/exemption", data={
+            "csrf_token": "c" * 20, "reason": "x"})
+        assert page.status_code == 403
+    elsewhere = client_as(api, {"s2": ["student"]}, S)  # a student of another school only
+    open_clients.append(elsewhere)
+    assert elsewhere.post("/my-exams/exams/exam_1/exemption", data={"csrf_token": "c" * 20, "reason": "x"},
+                          ).status_code == 403
+    assert api.sent("POST", f"/v1/schools/{S}/cases") == []

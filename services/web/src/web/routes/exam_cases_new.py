@@ -1,4 +1,5 @@
-"""Opening a case: the exam board for any current student of the school, a student's request from their attempt."""
+"""Opening a case: the exam board for any current student of the school; a student's request from their attempt
+(inspection, objection) or their exam (exemption)."""
 
 from __future__ import annotations
 
@@ -115,4 +116,36 @@ async def file_request(attempt_id: str, ctx: Ctx = Depends(in_school), kind: Fie
                                 json={"kind": kind, "attempt_id": attempt_id, "reason": reason.strip()})
     except ApiError as exc:
         return await _request_form(ctx, attempt_id, status=exc.status, error=_at_kind(ctx, exc), typed=typed)
+    return back(f"/cases/{opened['id']}?opened=1")
+
+
+async def _exemption_form(ctx: Ctx, exam_id: str, *, status: int = 200, error: ApiError | None = None,
+                          typed: dict[str, Any] | None = None) -> Response:
+    exams = await exam_names(ctx)
+    if exam_id not in exams:
+        raise ApiError(404, detail=say(ctx, "Dit examen is er niet voor jou.", "This exam is not one of yours."))
+    return render(ctx, "exam_case_exemption.html", status=status, error=error, form=typed or {}, exam_id=exam_id,
+                  exam_name=exams[exam_id], key=ctx.form_key(),
+                  title=say(ctx, "Vrijstelling aanvragen", "Request an exemption"))
+
+
+@router.get("/my-exams/exams/{exam_id}/exemption", summary="A student asks for an exemption from (part of) an exam")
+async def exemption_form(exam_id: str, ctx: Ctx = Depends(in_school)) -> Response:
+    only(ctx, "student")
+    return await _exemption_form(ctx, exam_id)
+
+
+@router.post("/my-exams/exams/{exam_id}/exemption", summary="File the exemption request; documents follow on its page")
+async def file_exemption(exam_id: str, ctx: Ctx = Depends(in_school), reason: Field = "",
+                         idempotency_key: Field = "") -> Response:
+    only(ctx, "student")
+    try:
+        opened = await ctx.call("exams", "POST", f"/v1/schools/{ctx.school_id}/cases", idem=idempotency_key or None,
+                                json={"kind": "exemption", "exam_id": exam_id, "reason": reason.strip()})
+    except ApiError as exc:
+        exc = localized(ctx, exc)
+        if not exc.errors and exc.status != 403:  # the term or an open request: said at the explanation
+            exc = ApiError(exc.status, exc.title, exc.detail, [{"field": "reason", "reason": exc.message()}],
+                           exc.body)
+        return await _exemption_form(ctx, exam_id, status=exc.status, error=exc, typed={"reason": reason})
     return back(f"/cases/{opened['id']}?opened=1")
