@@ -21,15 +21,14 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from kit.local import demo
-from tests.e2e.browser.conftest import both_languages, sign_in
+from tests.e2e.browser.conftest import both_languages, invite, sign_in
 from tests.e2e.test_exams_journey import EXAM as JOURNEY_EXAM
 from tests.e2e.test_exams_journey import eventually
 
@@ -73,18 +72,7 @@ def exam(school: dict[str, Any], suite: Any, web: str) -> dict[str, Any]:
     r = http.post(f"/enrollment/v1/schools/{sid}/groups/{group['id']}/members", headers=admin, json={"add": members})
     assert r.status_code == 200, r.text
     for email, name, role in ((BOARD, "Bram Vaststeller", "exam_board"), (SECOND, "Tessa Tweede", "assessor")):
-        r = http.post(f"/identity/v1/schools/{sid}/users", headers=admin, json={
-            "email": email, "display_name": name, "roles": [role], "send_invitation": True})
-        assert r.status_code == 201, r.text
-        link = None
-        deadline = time.monotonic() + 60
-        while link is None and time.monotonic() < deadline:
-            link = demo.invitation_link(suite, email)
-            time.sleep(0.5)
-        assert link, "no invitation e-mail"
-        token = parse_qs(urlparse(link).query)["token"][0]
-        r = http.post("/identity/v1/auth/set-password", json={"token": token, "password": school["password"]})
-        assert r.status_code < 300, r.text
+        invite(suite, http, admin, school=sid, email=email, name=name, role=role, password=school["password"])
     supervisor = login(SUPERVISOR, school["password"])
     seen = eventually(lambda: http.get(f"/exams/v1/schools/{sid}/overview", headers=supervisor, params={
         "programme_id": programme["id"], "group_id": group["id"]}),
