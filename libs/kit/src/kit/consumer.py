@@ -31,15 +31,12 @@ tracer = trace.get_tracer("kit.consumer")
 
 INBOX = "inbox"
 FETCH_WAIT_MS = 100
-# Idle consumers check for new records every REST_MIN_S, backing off to REST_MAX_S, and after REST_DEEP_AFTER_S
-# of quiet to REST_DEEP_S: a steady stream never waits more than REST_MAX_S (chains of hops add it up, so it stays
-# short), and only the first event after a long quiet waits up to REST_DEEP_S, which keeps an idle suite under 5 %
-# of a core. A rest ends after REST_LIMIT_S so the consumer polls well within max_poll_interval_ms and stays in its
-# group.
+# Idle consumers check for new records every REST_MIN_S, backing off to REST_MAX_S: the added latency
+# of the first event after a quiet spell is at most REST_MAX_S (1 s keeps the idle suite under 5 % of a core;
+# 0.5 s did not with the exams worker's three groups). A rest ends after REST_LIMIT_S so the
+# consumer polls well within max_poll_interval_ms and stays in its group.
 REST_MIN_S = 0.01
-REST_MAX_S = 0.5
-REST_DEEP_AFTER_S = 10.0
-REST_DEEP_S = 1.0
+REST_MAX_S = 1.0
 REST_LIMIT_S = 30.0
 # A handler that fails because the database does (down, or a document locked by the open transaction of a
 # worker killed mid-handler, which the server reaps after 60 s) is no fault of the message: it is retried,
@@ -91,7 +88,6 @@ class ConsumerRunner:
         self.backoff_s = backoff_s
         self.dlt = dead_letter_topic(group)
         self._stop = asyncio.Event()  # run()'s, so a retry waiting for the database ends when the worker stops
-        self._last_records = 0.0  # loop time of the last batch: a long quiet lets a rest deepen
 
     def _consumer(self, slot: InstanceSlot) -> AIOKafkaConsumer:
         session_ms = self.settings.kafka_session_timeout_ms
@@ -138,7 +134,6 @@ class ConsumerRunner:
                 wait_ms = FETCH_WAIT_MS if await self._rest(consumer, stop) else 0
                 continue
             wait_ms = FETCH_WAIT_MS
-            self._last_records = asyncio.get_running_loop().time()
             for tp, records in batches.items():
                 for record in records:
                     await self.process(record)
@@ -161,7 +156,6 @@ class ConsumerRunner:
         consumer.pause(*parts)
         try:
             delay = REST_MIN_S
-            deep = self._last_records + REST_DEEP_AFTER_S  # quiet counts across rests
             deadline = asyncio.get_running_loop().time() + REST_LIMIT_S
             while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
                 await sleep_unless_stopped(stop, delay)
@@ -171,8 +165,7 @@ class ConsumerRunner:
                 for tp in parts:
                     if ends[tp] > await consumer.position(tp):
                         return True
-                cap = REST_DEEP_S if asyncio.get_running_loop().time() >= deep else REST_MAX_S
-                delay = min(delay * 2, cap)
+                delay = min(delay * 2, REST_MAX_S)
             return False
         finally:
             consumer.resume(*(consumer.assignment() & parts))
