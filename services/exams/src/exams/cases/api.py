@@ -25,7 +25,8 @@ ADMIN = require_roles(Role.SCHOOL_ADMIN)
 CaseKind = Literal["inspection", "objection", "exemption", "accommodation", "extra_attempt", "fraud"]
 Note = Annotated[PlainText, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Measure = Annotated[Name, StringConstraints(max_length=200)]
-Cursor = Annotated[str, StringConstraints(pattern=r"^\d{1,16}:[A-Za-z0-9_.-]{1,64}$")]
+# A deadline in ms since 1970 (13 digits reach the year 2286, within what a datetime holds) and a case id.
+Cursor = Annotated[str, StringConstraints(pattern=r"^\d{1,13}:[A-Za-z0-9_.-]{1,64}$")]
 
 
 class CaseIn(Strict):
