@@ -31,11 +31,13 @@ tracer = trace.get_tracer("kit.consumer")
 
 INBOX = "inbox"
 FETCH_WAIT_MS = 100
-# Idle consumers check for new records every REST_MIN_S, backing off to REST_MAX_S: the added latency
-# of the first event after a quiet spell is at most REST_MAX_S (1 s keeps the idle suite under 5 % of a core;
-# 0.5 s did not with the exams worker's three groups). A rest ends after REST_LIMIT_S so the
+# Idle consumers check for new records every REST_MIN_S, backing off by doubling up to REST_SHARE of the time
+# since their last records and at most REST_MAX_S: an event waits for the next check at most a quarter of the
+# quiet before it (or REST_MIN_S), so a steady stream and a chain of hops stay quick, and only after a long
+# quiet up to REST_MAX_S, which keeps an idle suite under 5 % of a core. A rest ends after REST_LIMIT_S so the
 # consumer polls well within max_poll_interval_ms and stays in its group.
 REST_MIN_S = 0.01
+REST_SHARE = 0.25
 REST_MAX_S = 1.0
 REST_LIMIT_S = 30.0
 # A handler that fails because the database does (down, or a document locked by the open transaction of a
@@ -88,6 +90,7 @@ class ConsumerRunner:
         self.backoff_s = backoff_s
         self.dlt = dead_letter_topic(group)
         self._stop = asyncio.Event()  # run()'s, so a retry waiting for the database ends when the worker stops
+        self._last_records = 0.0  # loop time of the last batch; quiet counts across rests
 
     def _consumer(self, slot: InstanceSlot) -> AIOKafkaConsumer:
         session_ms = self.settings.kafka_session_timeout_ms
@@ -134,6 +137,7 @@ class ConsumerRunner:
                 wait_ms = FETCH_WAIT_MS if await self._rest(consumer, stop) else 0
                 continue
             wait_ms = FETCH_WAIT_MS
+            self._last_records = asyncio.get_running_loop().time()
             for tp, records in batches.items():
                 for record in records:
                     await self.process(record)
@@ -155,9 +159,10 @@ class ConsumerRunner:
             return False
         consumer.pause(*parts)
         try:
+            loop = asyncio.get_running_loop()
             delay = REST_MIN_S
-            deadline = asyncio.get_running_loop().time() + REST_LIMIT_S
-            while not stop.is_set() and asyncio.get_running_loop().time() < deadline:
+            deadline = loop.time() + REST_LIMIT_S
+            while not stop.is_set() and loop.time() < deadline:
                 await sleep_unless_stopped(stop, delay)
                 if consumer.assignment() != parts:
                     return True  # a rebalance: fetch what the new assignment holds
@@ -165,7 +170,7 @@ class ConsumerRunner:
                 for tp in parts:
                     if ends[tp] > await consumer.position(tp):
                         return True
-                delay = min(delay * 2, REST_MAX_S)
+                delay = next_rest(delay, loop.time() - self._last_records)
             return False
         finally:
             consumer.resume(*(consumer.assignment() & parts))
@@ -256,6 +261,11 @@ class ConsumerRunner:
         log.warning("message dead-lettered", extra={"topic": record.topic, "partition": record.partition,
                                                     "offset": record.offset, "group": self.group})
         return Outcome("dead_lettered", reason)
+
+
+def next_rest(delay: float, quiet_s: float) -> float:
+    """How long a resting consumer sleeps next: double the last, within a share of the quiet and REST_MAX_S."""
+    return max(REST_MIN_S, min(delay * 2, REST_SHARE * quiet_s, REST_MAX_S))
 
 
 def _first_error(exc: ValidationError) -> str:
