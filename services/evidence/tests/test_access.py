@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from kit.auth import Role
-from kit.testing.openapi import answers_without_schema, undeclared_path_parameters
+from kit.testing.openapi import answers_without_schema, unbounded_integers, undeclared_path_parameters
 
 from .conftest import World
 
@@ -55,6 +55,7 @@ async def test_the_openapi_declares_every_path_parameter_and_a_response_model(cl
     """OPTIONS /uploads names school_id like every other route; every JSON answer has a schema."""
     spec = (await client.get("/openapi.json")).json()
     assert undeclared_path_parameters(spec) == [] and answers_without_schema(spec) == []
+    assert unbounded_integers(spec) == []
     assert "school_id" in {p["name"] for p in spec["paths"]["/v1/schools/{school_id}/uploads"]["options"]["parameters"]}
 
 

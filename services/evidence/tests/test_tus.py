@@ -116,6 +116,10 @@ async def test_checksum_mismatch_and_offset_mismatch_store_nothing(client: httpx
     assert refused.status_code == 460
     assert refused.json()["errors"][0]["field"] == "Upload-Checksum"
     assert await offset_of(client, location, student) == 0
+    for garbage in (b"x", "\u00b2".encode("latin-1")):  # "²" passes str.isdigit() but not int()
+        r = await client.patch(location, content=chunk, headers={
+            **student.headers, **TUS, "Upload-Offset": garbage, "Content-Type": "application/offset+octet-stream"})
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == "Upload-Offset"
     mismatch = await patch(client, location, student, 100, chunk)
     assert mismatch.status_code == 409 and mismatch.headers["upload-offset"] == "0"
     right = base64.b64encode(hashlib.sha256(chunk).digest()).decode()

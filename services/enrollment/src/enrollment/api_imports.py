@@ -21,6 +21,7 @@ from enrollment.schemas import Gender, Strict
 from enrollment.settings import EnrollmentSettings
 from kit.deps import Database, Mongo, ServiceOutbox, app_state
 from kit.errors import Problem, Text, wants_english
+from kit.numbers import INT_MAX, whole_number
 
 router = APIRouter(tags=["import"])
 Doc = dict[str, Any]
@@ -138,8 +139,7 @@ async def received_file(request: Request, settings: Settings) -> AsyncIterator[I
     too_large = Problem(413, "payload_too_large", max_bytes=limit,
                         detail=Text(f"Het bestand mag hoogstens {megabytes} MB zijn.",
                                     f"The file may be at most {megabytes} MB."))
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if (whole_number(request.headers.get("content-length")) or 0) > limit:
         raise too_large
     spooled: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=4 << 20)
     try:
@@ -231,7 +231,8 @@ async def preview(school_id: str, job_id: str, _: Admin, db: Database) -> Doc:
 @router.get(f"{PATH}/{{job_id}}/rows", summary="Rows with their status and reasons", response_model=RowPage)
 async def rows(school_id: str, job_id: str, request: Request, _: Admin, db: Database,
                status: Literal["valid", "invalid", "created", "updated", "unchanged"] | None = None,
-               after: int = Query(default=0, ge=0, description="Row number to continue after (next_after)"),
+               after: int = Query(default=0, ge=0, le=INT_MAX,
+                                 description="Row number to continue after (next_after)"),
                limit: int = Query(default=100, ge=1, le=1000)) -> Doc:
     """The preview (or, after commit, the outcome) of each row, with reasons in the caller's language."""
     page = await imports.rows(db, school_id=school_id, job_id=job_id, status=status, after=after, limit=limit)

@@ -11,6 +11,7 @@ from typing import Any
 
 from contracts.values import normalise_email, refuse_line_breaks
 from enrollment.models import GENDERS, RELATION_FIELDS, link_problem
+from kit.numbers import whole_number
 
 # --- Import: fields, suggestions, values ------------------------------------------------------------
 
@@ -87,7 +88,7 @@ def mapping_errors(mapping: dict[str, str], column_count: int) -> list[tuple[str
     errors: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     for column, name in mapping.items():
-        if not column.isdigit() or int(column) >= column_count:
+        if (index := whole_number(column)) is None or index >= column_count:
             errors.append((f"columns.{column}", "unknown column"))
         elif name not in FIELDS_BY_NAME:
             errors.append((f"columns.{column}", f"unknown field {name!r}"))

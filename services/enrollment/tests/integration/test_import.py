@@ -60,6 +60,8 @@ async def test_a_semicolon_windows_1252_file_imports_good_rows_and_reports_bad_o
     assert r.json()["preview"] == {"valid": 3, "invalid": 3, "create": 3, "update": 0, "unchanged": 0}
     r = await env.http.get(f"/v1/schools/{SCHOOL}/imports/{job['id']}/rows?status=invalid", headers=env.admin)
     bad = {item["row"]: {(x["field"], x["code"]) for x in item["reasons"]} for item in r.json()["items"]}
+    beyond = await env.http.get(f"/v1/schools/{SCHOOL}/imports/{job['id']}/rows?after={2**63}", headers=env.admin)
+    assert beyond.status_code == 422 and beyond.json()["errors"][0]["field"] == "after"
     assert bad == {
         5: {("email", "invalid_email"), ("date_of_birth", "invalid_date"), ("programme", "unmapped_value"),
             ("school_supervisor", "not_supervisor")},

@@ -13,6 +13,7 @@ from evidence.edge import body_chunks, finish_upload
 from evidence.models import parse_tus_metadata, safe_filename
 from kit.deps import Database, Mongo, ServiceOutbox
 from kit.errors import Problem, Text, field_error
+from kit.numbers import whole_number
 
 router = APIRouter(prefix="/v1/schools/{school_id}/uploads", tags=["resumable uploads (tus 1.0)"],
                    responses={412: {"description": "Tus-Resumable is missing or not 1.0.0 (tus protocol)"}})
@@ -71,18 +72,18 @@ async def tus_options(school_id: str, settings: Config) -> Response:
 async def tus_create(principal: Uploader, _: Speaks, request: Request, school_id: str, db: Database,
                      settings: Config) -> Response:
     """Register an upload and answer its Location."""
-    raw_length = request.headers.get("upload-length", "")
-    if not raw_length.isdigit():
+    length = whole_number(request.headers.get("upload-length"))
+    if length is None:
         raise Problem(400, "bad_request", detail=Text(
             "Upload-Length is verplicht (een later opgegeven lengte wordt niet ondersteund).",
             "Upload-Length is required (deferred length is not supported)."),
                       errors=[field_error("Upload-Length", "required number")])
-    if int(raw_length) > settings.max_file_bytes:
+    if length > settings.max_file_bytes:
         raise service.too_large(settings.max_file_bytes)
     meta = creation_metadata(request.headers.get("upload-metadata", ""))
     target = await service.resumable_target(db, principal, school_id, meta)
     upload = await tus.create(db, settings, target=target, filename=safe_filename(meta.get("filename")),
-                              length=int(raw_length), principal=principal)
+                              length=length, principal=principal)
     location = f"{request.scope.get('root_path', '')}/v1/schools/{school_id}/uploads/{upload['_id']}"
     return Response(status_code=201, headers=tus.tus_headers(**{
         "Location": location, "Upload-Expires": tus.expires_header(upload["expires_at"])}))
@@ -113,13 +114,13 @@ async def tus_patch(principal: Anyone, _: Speaks, request: Request, school_id: s
         raise Problem(415, "unsupported_media_type", detail=Text(
             "PATCH vereist Content-Type application/offset+octet-stream.",
             "PATCH needs Content-Type application/offset+octet-stream."))
-    raw_offset = request.headers.get("upload-offset", "")
-    if not raw_offset.isdigit():
+    offset_sent = whole_number(request.headers.get("upload-offset"))
+    if offset_sent is None:
         raise Problem(400, "bad_request", detail=Text(
             "Upload-Offset moet een getal zijn.",
             "Upload-Offset must be a number."),
                       errors=[field_error("Upload-Offset", "not a number")])
-    chunk = tus.Chunk(int(raw_offset), tus.parse_checksum(request.headers.get("upload-checksum")),
+    chunk = tus.Chunk(offset_sent, tus.parse_checksum(request.headers.get("upload-checksum")),
                       body_chunks(request, None))
     offset, finished = await tus.append(db, s3, settings, upload=upload, chunk=chunk)
     headers = tus.tus_headers(**{"Upload-Offset": str(offset),

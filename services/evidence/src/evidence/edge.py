@@ -23,6 +23,7 @@ from evidence.settings import EvidenceSettings
 from kit.errors import Problem, Text, field_error
 from kit.ids import new_id
 from kit.mongo import Client, Db, run_in_transaction
+from kit.numbers import whole_number
 from kit.outbox import Outbox
 
 # A file name comes from the uploader's file system: it is cleaned (control, format and path characters
@@ -35,12 +36,13 @@ def declared_length(raw: str | None, limit: int) -> int | None:
     """The declared Content-Length, refused before reading when it is over the limit."""
     if raw is None:
         return None
-    if not raw.isdigit():
+    length = whole_number(raw)
+    if length is None:
         raise Problem(400, "bad_request", detail=Text(nl="Content-Length moet een getal zijn.",
                                                       en="Content-Length must be a number."))
-    if int(raw) > limit:
+    if length > limit:
         raise service.too_large(limit)
-    return int(raw)
+    return length
 
 
 def expected_sha256(header: str | None) -> bytes | None:

@@ -11,6 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from contracts.values import Line
 from kit.deps import ServiceOutbox
 from kit.errors import TITLES, Problem, Text, field_error
+from kit.numbers import whole_number
 
 Doc = dict[str, Any]
 Session = AsyncClientSession
@@ -42,12 +43,12 @@ def parse_if_match(if_match: str | None) -> int | None:
     """The version an If-Match header names (None when absent); a malformed one is refused."""
     if if_match is None:
         return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    version = whole_number(if_match.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise Problem(400, "bad_request", detail=Text("If-Match moet een versie zijn zoals \"3\".",
                                                       'If-Match must be a version such as "3".'),
                       errors=[field_error("If-Match", "not a version")])
-    return int(raw)
+    return version
 
 
 def if_match_header(if_match: Annotated[str | None, Header(description='The version you saw, e.g. "3"')] = None

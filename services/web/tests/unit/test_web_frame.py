@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from kit.testing.openapi import unbounded_integers
 from web.api import ApiError
 from web.app import create_app
 from web.render import format_date, format_number
@@ -277,3 +278,8 @@ def json_of(request: httpx.Request) -> dict[str, Any]:
 
     body: dict[str, Any] = json.loads(request.content)
     return body
+
+
+def test_every_number_a_page_takes_is_bounded() -> None:
+    """A page's numeric query (a cursor, a row) beyond what the APIs store is refused at the field, not passed on."""
+    assert unbounded_integers(create_app(WebSettings(environment="test")).openapi()) == []

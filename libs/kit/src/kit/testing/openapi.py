@@ -38,3 +38,36 @@ def undeclared_path_parameters(spec: dict[str, Any]) -> list[str]:
             if declared != set(re.findall(r"{(\w+)}", path)):
                 missing.append(f"{method.upper()} {path}")
     return missing
+
+
+def unbounded_integers(spec: dict[str, Any]) -> list[str]:
+    """Integer inputs (parameters and request bodies) without a maximum: a huge one is no BSON int (a 500 at the
+    database, not a 422 at the field)."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    found: list[str] = []
+
+    def visit(schema: dict[str, Any], where: str, seen: frozenset[str]) -> None:
+        if ref := schema.get("$ref"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in seen:
+                visit(schemas.get(name, {}), where, seen | {name})
+            return
+        if schema.get("type") == "integer" and "maximum" not in schema and "exclusiveMaximum" not in schema:
+            found.append(where)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for option in schema.get(key, []):
+                visit(option, where, seen)
+        for name, sub in schema.get("properties", {}).items():
+            visit(sub, f"{where}.{name}", seen)
+        for key in ("items", "additionalProperties"):
+            if isinstance(schema.get(key), dict):
+                visit(schema[key], f"{where}[]", seen)
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            op = f"{method.upper()} {path}"
+            for parameter in operation.get("parameters", []):
+                visit(parameter.get("schema", {}), f"{op} {parameter['in']} {parameter['name']}", frozenset())
+            for media, content in operation.get("requestBody", {}).get("content", {}).items():
+                visit(content.get("schema", {}), f"{op} body ({media})", frozenset())
+    return sorted(set(found))

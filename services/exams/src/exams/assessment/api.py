@@ -15,6 +15,7 @@ from exams.common import Events, Session, Strict
 from kit.auth import Principal, Role, require_roles
 from kit.commands import execute
 from kit.deps import Database
+from kit.numbers import INT_MAX
 
 router = APIRouter(prefix="/v1/schools/{school_id}", tags=["assessment"])
 READERS = require_roles(Role.ASSESSOR, Role.EXAM_BOARD, Role.SCHOOL_ADMIN)
@@ -26,14 +27,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"description": "Scores out of range or of the wrong kind, unknown criteria, an incomplete form"},
 }
 
-Score = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4)] | StrictInt
+Score = (Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4)]
+         | Annotated[StrictInt, Field(le=INT_MAX)])
 Justification = Annotated[PlainText, StringConstraints(max_length=5000)]
 
 
 class FormIn(Strict):
     """One assessor's draft: a score per criterion ("pass"/"fail" or 1-5) and justifications."""
 
-    version: int = Field(ge=0, description="The version of your form you edited (0 for a first save); "
+    version: int = Field(ge=0, le=INT_MAX, description="The version of your form you edited (0 for a first save); "
                                            "a newer saved version is refused with 409 stale_form")
     scores: dict[Code, Score] = Field(default_factory=dict, max_length=200)
     justifications: dict[Code, Justification] = Field(default_factory=dict, max_length=200)
@@ -44,8 +46,9 @@ class FinalizeIn(Strict):
 
     confirm: Literal[True] = Field(description="Must be true: I am sure I want to submit this assessment")
     divergence_note: Annotated[PlainText, StringConstraints(max_length=5000)] | None = None
-    version: int | None = Field(default=None, ge=0, description="The assessment version the overview showed; "
-                                                                "when the forms changed since: 409 stale_form")
+    version: int | None = Field(default=None, ge=0, le=INT_MAX,
+                                description="The assessment version the overview showed; "
+                                            "when the forms changed since: 409 stale_form")
 
 
 class CriterionOut(BaseModel):

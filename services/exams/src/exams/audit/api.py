@@ -16,6 +16,7 @@ from exams.projections import repository as people
 from kit.auth import Principal, Role, require_roles
 from kit.clock import now
 from kit.deps import Database
+from kit.numbers import INT_MAX
 
 router = APIRouter(prefix="/v1/schools/{school_id}", tags=["audit"])
 AUDITORS = require_roles(Role.EXAM_BOARD, Role.SCHOOL_ADMIN)
@@ -77,7 +78,7 @@ async def verify(db: Database, school_id: str, _: Principal = Depends(AUDITORS))
 
 @router.get("/students/{student_id}/audit", response_model=TrailOut,
             summary="A student's audit trail: signatures, adoptions, finalizations, decisions (board, admin)")
-async def student_trail(db: Database, school_id: str, student_id: Id, cursor: int = Query(default=0, ge=0),
+async def student_trail(db: Database, school_id: str, student_id: Id, cursor: int = Query(default=0, ge=0, le=INT_MAX),
                         limit: int = Query(default=100, ge=1, le=500),
                         principal: Principal = Depends(AUDITORS)) -> TrailOut:
     """Records in chain order; `cursor` is the last sequence number seen."""

@@ -15,6 +15,7 @@ from exams.common import Id, Strict, not_found
 from kit.auth import Principal, Role, require_operator, require_roles
 from kit.commands import execute
 from kit.deps import Database
+from kit.numbers import INT_MAX
 
 router = APIRouter(tags=["catalog"])
 ANY_ROLE = require_roles(*Role)
@@ -86,7 +87,7 @@ async def catalog_exams(db: Database, programme_id: Id = Query(),
 
 
 @router.get("/v1/catalog/exams/{exam_id}", response_model=ExamOut, summary="An exam, current or a given version")
-async def catalog_exam(db: Database, exam_id: str, version: int | None = Query(default=None, ge=1),
+async def catalog_exam(db: Database, exam_id: str, version: int | None = Query(default=None, ge=1, le=INT_MAX),
                        _: Principal = Depends(require_operator)) -> ExamOut:
     """One exam version (the current one unless `version` is given)."""
     doc = await (repo.current(db, exam_id) if version is None else repo.version(db, exam_id, version))

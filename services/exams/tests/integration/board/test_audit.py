@@ -41,6 +41,9 @@ async def test_signatures_and_decisions_form_one_verifiable_chain_and_tampering_
     other = await http.get(f"/v1/schools/{sid}/students/{school.students[1].student_id}/audit",
                            headers=school.h("admin"))
     assert other.json()["items"] == []
+    beyond = await http.get(f"/v1/schools/{sid}/students/{student.student_id}/audit", params={"cursor": 2**63},
+                            headers=school.h("board"))
+    assert beyond.status_code == 422 and beyond.json()["errors"][0]["field"] == "cursor"
 
     # A replay of everything (a consumer restarted from an old offset, or a second delivery) adds nothing.
     again = await auditor.catch_up(db)

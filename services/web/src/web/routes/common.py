@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Form
 from fastapi.responses import RedirectResponse
 
+from kit.numbers import whole_number
 from web.api import ApiError
 from web.context import Ctx
 
@@ -17,6 +18,12 @@ Many = Annotated[list[str], Form()]
 def say(ctx: Ctx, nl: str, en: str) -> str:
     """The text in the page's language."""
     return en if ctx.lang == "en" else nl
+
+
+def number_or_text(raw: str) -> int | str | None:
+    """A typed whole number as a number; other text is sent on as typed, so the API names the field."""
+    found = whole_number(raw)
+    return found if found is not None else (raw.strip() or None)
 
 
 def back(url: str) -> RedirectResponse:

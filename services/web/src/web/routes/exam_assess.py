@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from kit.numbers import whole_number
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
@@ -72,7 +73,7 @@ async def save(schedule_id: str, ctx: Ctx = Depends(in_school)) -> Response:
     raw = await ctx.request.form()
     typed = {k: v for k, v in raw.items() if isinstance(v, str) and k not in ("csrf_token", "version")}
     version = raw.get("version")
-    body = {"version": int(version) if isinstance(version, str) and version.isdigit() else 0,
+    body = {"version": whole_number(version if isinstance(version, str) else None) or 0,
             "scores": {k.removeprefix("scores_"): v for k, v in typed.items() if k.startswith("scores_") and v},
             "justifications": {k.removeprefix("justifications_"): v for k, v in typed.items()
                                if k.startswith("justifications_") and v.strip()}}
@@ -117,8 +118,8 @@ async def finalize(schedule_id: str, ctx: Ctx = Depends(in_school), confirm: Fie
         return await _overview(ctx, schedule_id, status=422, note=divergence_note, error=ApiError(422, errors=[{
             "field": "confirm", "reason": say(ctx, "Vink aan dat je zeker bent.", "Tick the box if you are sure.")}]))
     body: dict[str, Any] = {"confirm": True, "divergence_note": divergence_note.strip() or None}
-    if version.isdigit():
-        body["version"] = int(version)
+    if (seen := whole_number(version)) is not None:
+        body["version"] = seen
     try:
         await ctx.call("exams", "POST", f"{_base(ctx, schedule_id)}/finalize", json=body)
     except ApiError as exc:

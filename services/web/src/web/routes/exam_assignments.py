@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
-from web.routes.common import Field, back, items, say
+from web.routes.common import Field, back, items, number_or_text, say
 from web.routes.exam_common import (
     ASSIGNMENT_STATES,
     PEOPLE,
@@ -159,7 +159,7 @@ async def edit(assignment_id: str, ctx: Ctx = Depends(in_school), version: Field
     if text_editable:
         body.update(title=title.strip() or None, text=text or None, location=location.strip() or None,
                     desired_end_date=desired_end_date or None)
-        body["cohort"] = int(cohort) if cohort.strip().isdigit() else (cohort.strip() or None)
+        body["cohort"] = number_or_text(cohort)
     try:
         await ctx.call("exams", "PATCH", f"{_base(ctx)}/{assignment_id}", json=body, headers=if_match(version))
     except ApiError as exc:

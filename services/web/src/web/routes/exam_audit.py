@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from kit.numbers import INT_MAX
 from web.context import Ctx, in_school
 from web.render import render
 from web.routes.common import items, say
@@ -96,7 +97,7 @@ async def school(ctx: Ctx = Depends(in_school), q: str = Query(default="", max_l
 
 @router.get("/students/{student_id}", summary="A student's audit trail, with the school chain's verification")
 async def student_trail(student_id: str, ctx: Ctx = Depends(in_school),
-                        cursor: int = Query(default=0, ge=0)) -> Response:
+                        cursor: int = Query(default=0, ge=0, le=INT_MAX)) -> Response:
     only(ctx, *AUDITORS)
     sid = ctx.school_id
     trail, verdict, student, people, trainers, exams = await asyncio.gather(

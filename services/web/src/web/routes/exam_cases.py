@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from kit.numbers import whole_number
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
@@ -143,7 +144,8 @@ async def decide(case_id: str, ctx: Ctx = Depends(in_school), kind: Field = "", 
     body = decision_body(kind, outcome, note.strip(), typed)
     try:
         await ctx.call("exams", "POST", f"/v1/schools/{ctx.school_id}/cases/{case_id}/decision", json=body,
-                       idem=idempotency_key or None, headers=if_match(version) if version.isdigit() else None)
+                       idem=idempotency_key or None,
+                       headers=if_match(version) if whole_number(version) is not None else None)
     except ApiError as exc:
         if is_stale(exc):
             return await _case_page(ctx, case_id, status=409, typed=typed, error=stale_message(ctx), stale=True)

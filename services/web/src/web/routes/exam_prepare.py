@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
-from web.routes.common import Field, Many, back, items, say
+from web.routes.common import Field, Many, back, items, number_or_text, say
 from web.routes.exam_common import PREPARERS, SOURCES, groups, localized, school_exams, staff
 
 router = APIRouter(prefix="/assignments")
@@ -72,8 +72,7 @@ async def prepare(ctx: Ctx = Depends(in_school), exam_id: Field = "", student_id
              "second_assessor_id": second_assessor_id, "adopter_id": adopter_id,
              "workplace_trainer_id": workplace_trainer_id}
     body: dict[str, Any] = {"exam_id": exam_id, "student_ids": student_ids, "group_id": group_id or None,
-                            "source": source, "cohort": int(cohort) if cohort.strip().isdigit() else
-                            (cohort.strip() or None), "location": location.strip() or None,
+                            "source": source, "cohort": number_or_text(cohort), "location": location.strip() or None,
                             "desired_end_date": desired_end_date or None, "first_assessor_id": first_assessor_id,
                             "second_assessor_id": second_assessor_id or None, "adopter_id": adopter_id or None,
                             "workplace_trainer_id": workplace_trainer_id or None}

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from kit.numbers import whole_number
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
@@ -137,7 +138,7 @@ async def adopt_group(ctx: Ctx = Depends(in_school), group_id: Field = "", exam_
         return await _list(ctx, group_id=group_id, exam_id=exam_id, state="awaiting_adoption", cursor=None,
                            notice=say(ctx, "Er wachtte in deze groep geen resultaat meer op vaststelling.",
                                       "No result of this group was awaiting adoption any more."))
-    if expected.isdigit() and int(expected) != count:  # someone adopted or a result arrived in between
+    if whole_number(expected) not in (None, count):  # someone adopted or a result arrived in between
         notice = say(ctx, f"{results_count(ctx, count)} vastgesteld (de bevestiging noemde er {expected}: intussen "
                           "veranderde er iets).", f"{results_count(ctx, count)} adopted (the confirmation said "
                           f"{expected}: something changed in between).")

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
+from kit.numbers import INT_MAX
 from web.api import ApiError, Upstreams
 from web.context import Ctx, in_school
 from web.render import render
@@ -177,7 +178,8 @@ def _preview_page(ctx: Ctx, job: dict[str, Any], rows: Any, only: str, *, status
 
 
 @router.get("/{job_id}/preview", summary="Step 4: the checked rows, errors first (and the commit's progress)")
-async def preview(job_id: str, ctx: Ctx = Depends(in_school), after: int = 0, only: str = "invalid") -> Response:
+async def preview(job_id: str, ctx: Ctx = Depends(in_school), after: int = Query(default=0, ge=0, le=INT_MAX),
+                  only: str = "invalid") -> Response:
     require_admin(ctx)
     wanted = only if only in ("invalid", "valid", "created", "updated", "unchanged") else None
     job, rows = await asyncio.gather(_job(ctx, job_id), ctx.get(
@@ -186,7 +188,8 @@ async def preview(job_id: str, ctx: Ctx = Depends(in_school), after: int = 0, on
 
 
 @router.get("/{job_id}/progress", summary="Step 4: the commit's progress (an htmx fragment, polled)")
-async def progress(job_id: str, request: Request, ctx: Ctx = Depends(in_school), seen: int = -1) -> Response:
+async def progress(job_id: str, request: Request, ctx: Ctx = Depends(in_school),
+                   seen: int = Query(default=-1, ge=-1, le=INT_MAX)) -> Response:
     require_admin(ctx)
     job = await _job(ctx, job_id)
     if job["status"] == "committed":

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
-from web.routes.common import back, require_admin, say
+from web.routes.common import back, number_or_text, require_admin, say
 
 router = APIRouter(prefix="/school-settings")
 RETENTION = {"personal_data": ("Persoonsgegevens", "Personal data"), "results": ("Resultaten", "Results"),
@@ -39,7 +39,7 @@ async def save(request: Request, ctx: Ctx = Depends(in_school)) -> Response:
     retention: dict[str, Any] = {}
     for key in RETENTION:
         raw = form.get(f"retention_{key}", "").strip()
-        retention[key] = int(raw) if raw.isdigit() else raw
+        retention[key] = number_or_text(raw) if raw else ""
     body = {"name": form.get("name", "").strip(),
             "contact": {k: form.get(f"contact_{k}", "").strip() or None for k in ("name", "email", "phone")},
             "retention": retention}
