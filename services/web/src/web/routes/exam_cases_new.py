@@ -73,17 +73,17 @@ async def open_case(ctx: Ctx = Depends(in_school), student_id: Field = "", kind:
         opened = await ctx.call("exams", "POST", f"/v1/schools/{ctx.school_id}/cases", json=body,
                                 idem=idempotency_key or None)
     except ApiError as exc:
-        return await _board_form(ctx, student_id=student_id, q="", status=exc.status, error=_at_kind(ctx, exc),
+        return await _board_form(ctx, student_id=student_id, q="", status=exc.status, error=_at(ctx, exc, "kind"),
                                  typed=typed)
     return back(f"/cases/{opened['id']}?opened=1")
 
 
-def _at_kind(ctx: Ctx, exc: ApiError) -> ApiError:
-    """A refusal without a field (too late, already a case, no adopted result) is shown at the kind chosen."""
+def _at(ctx: Ctx, exc: ApiError, field: str) -> ApiError:
+    """A refusal without a field (too late, already a case, no adopted result) is shown at the form's field."""
     exc = localized(ctx, exc)
     if exc.errors or exc.status == 403:
         return exc
-    return ApiError(exc.status, exc.title, exc.detail, [{"field": "kind", "reason": exc.message()}], exc.body)
+    return ApiError(exc.status, exc.title, exc.detail, [{"field": field, "reason": exc.message()}], exc.body)
 
 
 async def _request_form(ctx: Ctx, attempt_id: str, *, status: int = 200, error: ApiError | None = None,
@@ -115,7 +115,7 @@ async def file_request(attempt_id: str, ctx: Ctx = Depends(in_school), kind: Fie
         opened = await ctx.call("exams", "POST", f"/v1/schools/{ctx.school_id}/cases", idem=idempotency_key or None,
                                 json={"kind": kind, "attempt_id": attempt_id, "reason": reason.strip()})
     except ApiError as exc:
-        return await _request_form(ctx, attempt_id, status=exc.status, error=_at_kind(ctx, exc), typed=typed)
+        return await _request_form(ctx, attempt_id, status=exc.status, error=_at(ctx, exc, "kind"), typed=typed)
     return back(f"/cases/{opened['id']}?opened=1")
 
 
@@ -143,9 +143,7 @@ async def file_exemption(exam_id: str, ctx: Ctx = Depends(in_school), reason: Fi
         opened = await ctx.call("exams", "POST", f"/v1/schools/{ctx.school_id}/cases", idem=idempotency_key or None,
                                 json={"kind": "exemption", "exam_id": exam_id, "reason": reason.strip()})
     except ApiError as exc:
-        exc = localized(ctx, exc)
-        if not exc.errors and exc.status != 403:  # the term or an open request: said at the explanation
-            exc = ApiError(exc.status, exc.title, exc.detail, [{"field": "reason", "reason": exc.message()}],
-                           exc.body)
-        return await _exemption_form(ctx, exam_id, status=exc.status, error=exc, typed={"reason": reason})
+        # the term or an open request: said at the explanation
+        return await _exemption_form(ctx, exam_id, status=exc.status, error=_at(ctx, exc, "reason"),
+                                     typed={"reason": reason})
     return back(f"/cases/{opened['id']}?opened=1")
