@@ -225,7 +225,7 @@ async def test_roles_and_schools_on_every_results_endpoint(school: School, final
     endpoints = [("get", f"/attempts/{attempt_id}/result", None), ("get", f"/students/{jan.student_id}/results", None),
                  ("get", "/results", None), ("post", f"/results/{result['_id']}/adopt", None),
                  ("post", "/results/adopt-group", {"group_id": school.group_id}),
-                 ("post", f"/attempts/{attempt_id}/retake", {})]
+                 ("post", f"/attempts/{attempt_id}/retake", {}), ("get", f"/attempts/{attempt_id}/retake", None)]
     for method, path, body in endpoints:
         kwargs = {"json": body} if body is not None else {}
         r = await http.request(method.upper(), f"/v1/schools/{sid}{path}", headers=elsewhere, **kwargs)
@@ -240,7 +240,7 @@ async def test_roles_and_schools_on_every_results_endpoint(school: School, final
         method = "GET" if path == "/results" else "POST"
         r = await http.request(method, f"/v1/schools/{sid}{path}", headers=school.h(who))
         assert r.status_code == 403, (who, path, r.status_code)
-    for path in ("/results", f"/students/{jan.student_id}/results"):
+    for path in ("/results", f"/students/{jan.student_id}/results", f"/attempts/{attempt_id}/retake"):
         r = await http.get(f"/v1/schools/{sid}{path}", headers=school.students[1].headers)
         assert r.status_code in (403, 404), path
     assert (await http.post(f"/v1/schools/{sid}/results/{result['_id']}/adopt",

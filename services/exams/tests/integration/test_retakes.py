@@ -37,6 +37,13 @@ async def retake(school: School, attempt_id: str, who: str = "supervisor", **bod
                                         json=body or None, headers={**school.h(who), **EN})
 
 
+async def outlook(school: School, attempt_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    r = await school.world.http.get(f"/v1/schools/{school.school_id}/attempts/{attempt_id}/retake",
+                                    headers={**headers, **EN})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
 async def exam_with(school: School, make_exam_spec: Any, **rules: Any) -> None:
     """Publish another exam of the programme with these rules and make it the school's exam in the tests."""
     spec = {**make_exam_spec(school.programme_id, code=f"R{uuid.uuid4().hex[:6]}"), "rules": rules}
@@ -54,10 +61,15 @@ async def test_a_failed_student_retakes_as_attempt_two_with_new_scheduling(schoo
 
     early = await retake(school, first_id)
     assert early.status_code == 409 and "not been adopted" in early.json()["detail"]
+    look = await outlook(school, first_id, school.h("supervisor"))
+    assert (look["allowed"], look["reason"]) == (False, early.json()["detail"])
     late_schedule = await http.post(f"/v1/schools/{sid}/schedules", headers={**school.h("supervisor"), **EN}, json={
         "assignment_ids": [assignment["id"]], "all_parts": {"starts_at": datetime.now(UTC).isoformat()}})
     assert late_schedule.status_code == 409 and "open a retake first" in late_schedule.json()["detail"]
     await adopt(school, first_id)
+    for headers in (school.h("supervisor"), jan.headers):  # the student sees it as staff do, once adopted
+        look = await outlook(school, first_id, headers)
+        assert (look["allowed"], look["reason"], look["next_number"], look["max_attempts"]) == (True, None, 2, 3)
 
     opened = await retake(school, first_id)
     assert opened.status_code == 201, opened.text
@@ -79,6 +91,10 @@ async def test_a_failed_student_retakes_as_attempt_two_with_new_scheduling(schoo
     assert (await finalizer(finalized(school, parts))).status == "handled"
     shown = await cell(school, jan)
     assert (shown["state"], shown["attempt_number"]) == ("passed", 2)
+    staff_look = await outlook(school, second["id"], school.h("supervisor"))
+    assert not staff_look["allowed"] and "has been passed" in staff_look["reason"]
+    jans_look = await outlook(school, second["id"], jan.headers)  # not adopted yet: Jan may not learn he passed
+    assert not jans_look["allowed"] and "passed" not in jans_look["reason"]
     await adopt(school, second["id"])
     after_pass = await retake(school, second["id"])
     assert after_pass.status_code == 409 and "has been passed" in after_pass.json()["detail"]
@@ -97,6 +113,9 @@ async def test_beyond_the_maximum_only_with_an_unused_extra_attempt(school: Scho
     await adopt(school, first)
     refused = await retake(school, first)
     assert refused.status_code == 409 and "maximum of 1 attempts" in refused.json()["detail"]
+    look = await outlook(school, first, school.h("board"))
+    assert (look["allowed"], look["beyond_limits"], look["extra_attempt_case_id"]) == (False, True, None)
+    assert look["reason"] == refused.json()["detail"]
     dutch = await school.world.http.post(f"/v1/schools/{school.school_id}/attempts/{first}/retake",
                                          headers=school.h("supervisor"))
     assert "examencommissie" in dutch.json()["detail"]
@@ -109,6 +128,8 @@ async def test_beyond_the_maximum_only_with_an_unused_extra_attempt(school: Scho
         {"_id": f"{case_id}_refused", "school_id": school.school_id, "student_id": jan.student_id,
          "exam_id": school.exam_id, "kind": "extra_attempt", "state": "decided", "decision": {"outcome": "refused"}},
     ])
+    look = await outlook(school, first, school.h("supervisor"))
+    assert (look["allowed"], look["beyond_limits"], look["extra_attempt_case_id"]) == (True, True, case_id)
     opened = await retake(school, first)
     assert opened.status_code == 201, opened.text
     assert (opened.json()["number"], opened.json()["case_id"]) == (2, case_id)
@@ -155,5 +176,9 @@ async def test_a_retake_after_the_window_needs_the_board(school: School, finaliz
     await adopt(school, parts[0]["attempt_id"])
     r = await retake(school, parts[0]["attempt_id"])
     assert r.status_code == 409 and "attempt window has passed" in r.json()["detail"]
+    look = await outlook(school, parts[0]["attempt_id"], school.h("admin"))
+    assert (look["allowed"], look["beyond_limits"], look["reason"]) == (False, True, r.json()["detail"])
+    first_moment = datetime.fromisoformat(parts[0]["starts_at"])
+    assert abs(datetime.fromisoformat(look["window_ends"]) - (first_moment + timedelta(days=30))) < timedelta(seconds=1)
     other = await retake(school, parts[0]["attempt_id"], who="supervisor2")
     assert other.status_code in (403, 404)  # not linked to the student

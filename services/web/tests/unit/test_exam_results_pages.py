@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from web.render import format_date
-from web.routes.exam_results_words import final_and_exact, retake_outlook
+from web.routes.exam_results_words import final_and_exact
 from web.testing import StandIn, client_as
 
 SCHOOL = "/v1/schools/s1"
@@ -125,6 +125,18 @@ ATTEMPT = {"id": "att_1", "assignment_id": "asg_1", "student_id": "stu_1", "exam
            "state": "in_execution", "first_scheduled_at": FIRST.isoformat(), "parts": []}
 
 
+def look(**over: Any) -> dict[str, Any]:
+    """The exams API's verdict on a retake after att_1."""
+    return {"attempt_id": "att_1", "allowed": True, "reason": None, "next_number": 2, "max_attempts": 3,
+            "window_ends": (FIRST + timedelta(days=365)).isoformat(), "beyond_limits": False,
+            "extra_attempt_case_id": None, **over}
+
+
+MAXIMUM = look(allowed=False, next_number=4, beyond_limits=True,
+               reason="Het maximum van 3 pogingen is bereikt; alleen de examencommissie kan een extra poging "
+                      "toekennen.")
+
+
 def student_api(my_attempt: int = 1, parts: list[dict[str, Any]] | None = None) -> Exams:
     mine = {"student_id": "stu_1", "exams": [{"exam_id": "exm_1", "code": "PVB-1", "name": "Proeve Zorg",
                                               "state": "failed", "attempt_number": my_attempt, "assignment": None,
@@ -133,7 +145,7 @@ def student_api(my_attempt: int = 1, parts: list[dict[str, Any]] | None = None) 
                                                  "counting_result_id": "res_1", "outcome": "failed", "final_grade": 8,
                                                  "label": "failed", "attempts": [ADOPTED]}]}
     return Exams({("GET", f"{SCHOOL}/me/exams"): mine, ("GET", f"{SCHOOL}/students/stu_1/results"): results,
-                  ("GET", f"{SCHOOL}/exams"): [EXAM], ("GET", f"{SCHOOL}/attempts/att_1"): ATTEMPT})
+                  ("GET", f"{SCHOOL}/exams"): [EXAM], ("GET", f"{SCHOOL}/attempts/att_1/retake"): look()})
 
 
 def test_the_student_sees_adopted_results_and_that_a_retake_is_possible() -> None:
@@ -147,15 +159,24 @@ def test_the_student_sees_adopted_results_and_that_a_retake_is_possible() -> Non
 
 
 def test_beyond_the_maximum_the_page_says_an_extra_attempt_of_the_board_is_used() -> None:
-    third = {**ATTEMPT, "number": 3}
-    api = retake_api({("GET", f"{SCHOOL}/attempts/att_1"): third, ("GET", f"{SCHOOL}/attempts/att_0"): ATTEMPT,
-                      ("GET", f"{SCHOOL}/assignments/asg_1/parts"): {"items": [
-                          {"attempt_id": "att_0", "attempt_number": 1}, {"attempt_id": "att_1", "attempt_number": 3}]}})
+    api = retake_api({("GET", f"{SCHOOL}/attempts/att_1/retake"): MAXIMUM})
     client = client_as(api, SUPERVISOR)
     page = client.get("/results/attempts/att_1")
     assert "Het maximum van 3 pogingen is bereikt" in page.text
     assert "die extra poging wordt ervoor gebruikt" in page.text
     assert "Herkansing openen" in page.text  # the API decides: it uses a granted extra attempt when there is one
+    client.__exit__(None, None, None)
+    granted = look(beyond_limits=True, next_number=4, extra_attempt_case_id="case_1")
+    client = client_as(retake_api({("GET", f"{SCHOOL}/attempts/att_1/retake"): granted}), SUPERVISOR)
+    page = client.get("/results/attempts/att_1")
+    assert "Een herkansing (poging 4) is mogelijk met de extra poging die de examencommissie toekende" in page.text
+    assert "Ik open poging 4" in page.text and "laatste poging: 3" in page.text
+    client.__exit__(None, None, None)
+    mine = student_api()
+    mine.answers[("GET", f"{SCHOOL}/attempts/att_1/retake")] = MAXIMUM
+    client = client_as(mine, {"s1": ["student"]})
+    page = client.get("/my-results")
+    assert "Het maximum van 3 pogingen is bereikt" in page.text and "om een extra poging vragen" in page.text
     client.__exit__(None, None, None)
 
 
@@ -182,10 +203,7 @@ def retake_api(extra: dict[tuple[str, str], Any] | None = None) -> Exams:
                   ("GET", f"{SCHOOL}/assignments/asg_1"): {"id": "asg_1", "student_name": "Jan de Vries",
                                                            "student_code": "100001", "exam_name": "Proeve Zorg"},
                   ("GET", f"{SCHOOL}/exams/exm_1"): EXAM,
-                  ("GET", f"{SCHOOL}/assignments/asg_1/parts"): {"items": [{"attempt_id": "att_1",
-                                                                            "attempt_number": 1}]},
-                  ("GET", f"{SCHOOL}/overview"): {"exams": [], "rows": [{"cells": [
-                      {"exam_id": "exm_1", "attempt_number": 1}]}], "next_cursor": None}, **(extra or {})})
+                  ("GET", f"{SCHOOL}/attempts/att_1/retake"): look(), **(extra or {})})
 
 
 SUPERVISOR = {"s1": ["school_supervisor"]}
@@ -234,41 +252,9 @@ def test_who_may_see_an_attempts_result_and_who_opens_a_retake() -> None:
     board.__exit__(None, None, None)
 
 
-def test_what_the_rules_allow_for_a_retake() -> None:
-    rules = {"max_attempts": 3, "attempt_window_days": 365}
-    at = datetime(2026, 12, 1, tzinfo=UTC)
-    first = "2026-11-01T09:00:00Z"
-
-    def look(**over: Any) -> tuple[bool, str]:
-        args: dict[str, Any] = {"number": 1, "latest_number": 1, "result": ADOPTED, "forfeited": False,
-                                "first_scheduled_at": first, "at": at, **over}
-        found = retake_outlook(args.pop("rules", rules), **args)
-        return found.allowed, found.reason[1]
-
-    assert look() == (True, "A retake (attempt 2) is possible.")
-    assert "not been adopted" in look(result=result())[1]
-    assert "passed" in look(result=result(outcome="passed", state="adopted"))[1]
-    assert "still running" in look(result=None)[1]
-    assert look(result=None, forfeited=True)[0]  # a lost attempt may be retaken
-    assert "later attempt (2)" in look(latest_number=2)[1]
-    assert "maximum of 3" in look(number=3, latest_number=3)[1]
-    assert retake_outlook(rules, number=3, latest_number=3, result=ADOPTED, forfeited=False,
-                          first_scheduled_at=first, at=at).extra  # only the exam board's extra attempt helps
-    assert "window has passed" in look(at=at + timedelta(days=400))[1]
-    assert look(rules={"max_attempts": None}, number=9, latest_number=9)[0]  # unlimited (interim exams)
-
-
 def test_grades_read_as_the_transcript_and_the_exact_grade() -> None:
     ctx: Any = type("C", (), {"lang": "nl"})()
     assert final_and_exact(ctx, result()) == "8 (7,7)"
     assert final_and_exact(ctx, result(final_grade=6.4, grade=6.4)) == "6,4"
     assert final_and_exact(ctx, result(scale="pass_fail")) == "—"
     assert final_and_exact(ctx, result(grade=None, outcome="fraud")) == "—"
-
-
-def test_the_attempts_page_stands_when_the_overview_does_not_answer() -> None:
-    api = retake_api({("GET", f"{SCHOOL}/overview"): (403, {"title": "Geen toegang"})})
-    client = client_as(api, {"s1": ["school_admin"]})
-    page = client.get("/results/attempts/att_1")
-    assert page.status_code == 200 and "Een herkansing (poging 2) is mogelijk" in page.text
-    client.__exit__(None, None, None)

@@ -13,8 +13,10 @@ from exams.common import Doc, Events, Id, Session, Strict, page
 from exams.projections import repository as projections
 from exams.results import retakes, service
 from kit.auth import Principal, Role, require_roles
+from kit.clock import now
 from kit.commands import execute
 from kit.deps import Database
+from kit.errors import wants_english
 
 router = APIRouter(prefix="/v1/schools/{school_id}", tags=["results"])
 READERS = require_roles(Role.SCHOOL_ADMIN, Role.EXAM_BOARD, Role.SCHOOL_SUPERVISOR, Role.ASSESSOR, Role.STUDENT)
@@ -131,6 +133,21 @@ class RetakeOut(BaseModel):
     case_id: str | None
 
 
+class RetakeOutlookOut(BaseModel):
+    """Whether a retake may follow an attempt now, and why not (the rules the retake itself applies)."""
+
+    attempt_id: str
+    allowed: bool
+    reason: str | None = Field(description="Why not, in the caller's language (Accept-Language); None when allowed")
+    next_number: int = Field(description="The number the retake would get")
+    max_attempts: int | None
+    window_ends: datetime | None = Field(description="The end of the exam's attempt window (None before the first "
+                                                     "attempt was scheduled)")
+    beyond_limits: bool = Field(description="Beyond the maximum or the window: only an extra attempt the exam "
+                                            "board grants opens it")
+    extra_attempt_case_id: str | None = Field(description="The granted extra attempt it would use")
+
+
 def result_out(doc: Doc) -> ResultOut:
     """The API view of a result."""
     return ResultOut(id=doc["_id"], **{k: v for k, v in doc.items() if k in ResultOut.model_fields and k != "id"})
@@ -198,6 +215,21 @@ async def adopt_group(request: Request, db: Database, outbox: Events, school_id:
         return [result_out(d) for d in docs]
 
     return await execute(request, work)
+
+
+@router.get("/attempts/{attempt_id}/retake", response_model=RetakeOutlookOut,
+            summary="Whether a retake may follow this attempt now, and why not (whoever may read the student)")
+async def retake_outlook(request: Request, db: Database, school_id: str, attempt_id: str,
+                         principal: Principal = Depends(READERS)) -> Any:
+    """What opening the retake would meet now; the retake decides again when it is opened."""
+    look = await retakes.outlook(db, None, principal=principal, school_id=school_id, attempt_id=attempt_id,
+                                 at=now())
+    return RetakeOutlookOut(
+        attempt_id=attempt_id, allowed=look.refusal is None,
+        reason=look.refusal.pick(wants_english(request)) if look.refusal else None,
+        next_number=look.latest["number"] + 1, max_attempts=look.rules.get("max_attempts"),
+        window_ends=look.window_ends, beyond_limits=look.beyond_limits,
+        extra_attempt_case_id=look.extra_attempt["_id"] if look.extra_attempt else None)
 
 
 @router.post("/attempts/{attempt_id}/retake", status_code=201, response_model=RetakeOut, responses=RESPONSES,

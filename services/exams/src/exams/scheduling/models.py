@@ -76,6 +76,12 @@ def check_moment(starts_at: datetime | None, ends_at: datetime | None, where: st
         raise _invalid(f"{where}.ends_at", "Het einde ligt voor het begin.", "The end is before the start.")
 
 
+def window_end(previous: list[Doc], rules: Doc) -> datetime | None:
+    """When the exam's attempt window ends: its days after the first scheduled moment of the first attempt."""
+    firsts = [p["first_scheduled_at"] for p in previous if p.get("first_scheduled_at")]
+    return min(firsts) + timedelta(days=rules.get("attempt_window_days", 365)) if firsts else None
+
+
 def new_attempt_refusal(previous: list[Doc], rules: Doc, at: datetime) -> Text | None:
     """Why another attempt may not start now (maximum, window), or None; beyond them only the exam board decides."""
     maximum = rules.get("max_attempts")
@@ -83,8 +89,8 @@ def new_attempt_refusal(previous: list[Doc], rules: Doc, at: datetime) -> Text |
         return Text(f"Het maximum van {maximum} pogingen is bereikt; alleen de examencommissie kan een extra poging "
                     "toekennen.", f"The maximum of {maximum} attempts is reached; only the exam board can grant "
                     "an extra attempt.")
-    firsts = [p["first_scheduled_at"] for p in previous if p.get("first_scheduled_at")]
-    if firsts and at > min(firsts) + timedelta(days=rules.get("attempt_window_days", 365)):
+    ends = window_end(previous, rules)
+    if ends is not None and at > ends:
         return Text("De termijn voor pogingen is verstreken; alleen de examencommissie kan nog een poging toekennen.",
                     "The attempt window has passed; only the exam board can grant another attempt.")
     return None

@@ -8,19 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from kit.clock import now
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
-from web.routes.common import Field, back, items, say
+from web.routes.common import Field, back, say
 from web.routes.exam_common import SCHEDULERS, localized
-from web.routes.exam_results_words import (
-    RESULT_STATES,
-    final_and_exact,
-    outcome,
-    part_lines,
-    retake_outlook,
-)
+from web.routes.exam_results_words import RESULT_STATES, final_and_exact, outcome, part_lines, retake_look
 
 router = APIRouter(prefix="/results/attempts")
 READERS = ("school_admin", "exam_board", "school_supervisor", "assessor")
@@ -52,38 +45,16 @@ async def _or_none(call: Any) -> Any:
         raise
 
 
-async def _latest_number(ctx: Ctx, exam: dict[str, Any] | None, student_id: str, exam_id: str, known: int) -> int:
-    """The student's latest attempt at the exam (a retake without parts yet shows only in the overview's cell)."""
-    if not exam:
-        return known
-    try:
-        found = await ctx.get("exams", f"/v1/schools/{ctx.school_id}/overview", programme_id=exam["programme_id"],
-                              student_id=student_id, limit=1)
-    except ApiError:
-        return known  # the retake's API still refuses one after a later attempt, saying so
-    cells = [c for row in found.get("rows", []) for c in row["cells"] if c["exam_id"] == exam_id]
-    return max([known, *(c["attempt_number"] or 0 for c in cells)])
-
-
 async def _page(ctx: Ctx, attempt_id: str, *, status: int = 200, error: ApiError | str | None = None,
                 notice: str | None = None) -> Response:
     sid = ctx.school_id
     attempt = await ctx.get("exams", f"/v1/schools/{sid}/attempts/{attempt_id}")
-    found, assignment, exam, parts = await asyncio.gather(
+    found, assignment, exam, look = await asyncio.gather(
         _or_none(ctx.get("exams", f"/v1/schools/{sid}/attempts/{attempt_id}/result")),
         ctx.get("exams", f"/v1/schools/{sid}/assignments/{attempt['assignment_id']}"),
-        _or_none(ctx.get("exams", f"/v1/schools/{sid}/exams/{attempt['exam_id']}")),
-        ctx.get("exams", f"/v1/schools/{sid}/assignments/{attempt['assignment_id']}/parts"))
-    numbers = {p["attempt_number"]: p["attempt_id"] for p in items(parts)}
-    latest = await _latest_number(ctx, exam, attempt["student_id"], attempt["exam_id"],
-                                  max([attempt["number"], *numbers]))
-    first = attempt if attempt["number"] == 1 or 1 not in numbers else await ctx.get(
-        "exams", f"/v1/schools/{sid}/attempts/{numbers[1]}")
+        _or_none(ctx.get("exams", f"/v1/schools/{sid}/exams/{attempt['exam_id']}")), retake_look(ctx, attempt_id))
     result = found["result"] if found else None
     rules = (exam or {}).get("rules") or {}
-    look = retake_outlook(rules, number=attempt["number"], latest_number=latest, result=result,
-                          forfeited=attempt["state"] == "forfeited", first_scheduled_at=first.get("first_scheduled_at"),
-                          at=now())
     shown = None
     if result:
         shown = {"outcome": outcome(ctx, result), "code": result["outcome"], "grade": final_and_exact(ctx, result),
@@ -94,7 +65,7 @@ async def _page(ctx: Ctx, attempt_id: str, *, status: int = 200, error: ApiError
                   title=say(ctx, f"Resultaat van poging {attempt['number']}", f"Result of attempt {attempt['number']}"),
                   attempt=attempt, assignment=assignment, exam=exam, result=result, shown=shown, older=older,
                   look=look, rules=rules, rule=say(ctx, *RULE), may_retake=ctx.has(*RETAKERS),
-                  may_schedule=ctx.has(*SCHEDULERS), latest=latest, key=ctx.form_key())
+                  may_schedule=ctx.has(*SCHEDULERS), latest=look["next_number"] - 1, key=ctx.form_key())
 
 
 @router.get("/{attempt_id}", summary="An attempt's result (either state) and whether a retake may follow")

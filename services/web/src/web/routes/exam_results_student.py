@@ -8,13 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from kit.clock import now
 from web.api import ApiError
 from web.context import Ctx, in_school
 from web.render import render
 from web.routes.common import say
 from web.routes.exam_common import school_exams
-from web.routes.exam_results_words import Outlook, final_and_exact, outcome, part_lines, retake_outlook
+from web.routes.exam_results_words import final_and_exact, outcome, part_lines, retake_look
 
 router = APIRouter()
 
@@ -32,16 +31,7 @@ def _attempts(ctx: Ctx, exam: dict[str, Any], definition: dict[str, Any] | None)
              "attempt_id": r["attempt_id"]} for r in exam["attempts"]]
 
 
-async def _window_start(ctx: Ctx, attempt_id: str) -> Any:
-    """The first scheduled moment of the student's first attempt (the window counts from it)."""
-    try:
-        return (await ctx.get("exams", f"/v1/schools/{ctx.school_id}/attempts/{attempt_id}")).get("first_scheduled_at")
-    except ApiError:
-        return None
-
-
-async def _retake(ctx: Ctx, mine: dict[str, Any], exam: dict[str, Any] | None,
-                  definition: dict[str, Any] | None) -> dict[str, Any] | None:
+async def _retake(ctx: Ctx, mine: dict[str, Any], exam: dict[str, Any] | None) -> dict[str, Any] | None:
     """What the student can expect: a retake opened (with its parts), possible, or not (and why)."""
     latest = mine.get("attempt_number") or 0
     adopted = exam["attempts"] if exam else []
@@ -51,10 +41,7 @@ async def _retake(ctx: Ctx, mine: dict[str, Any], exam: dict[str, Any] | None,
         return {"opened": latest, "parts": parts, "outlook": None}
     if last is None or last["attempt_number"] != latest:
         return None  # no adopted result of the latest attempt: nothing to say about a retake yet
-    start = await _window_start(ctx, adopted[0]["attempt_id"]) if last["outcome"] not in ("passed", "exempt") else None
-    look: Outlook = retake_outlook((definition or {}).get("rules") or {}, number=latest, latest_number=latest,
-                                   result=last, forfeited=False, first_scheduled_at=start, at=now())
-    return {"opened": None, "parts": [], "outlook": look}
+    return {"opened": None, "parts": [], "outlook": await retake_look(ctx, last["attempt_id"])}
 
 
 @router.get("/my-results", summary="My adopted results per exam and attempt, and my retakes")
@@ -69,7 +56,7 @@ async def my_results(ctx: Ctx = Depends(in_school)) -> Response:
     exams = []
     for e in mine["exams"]:
         exam = results.get(e["exam_id"])
-        retake = await _retake(ctx, e, exam, by_id.get(e["exam_id"]))
+        retake = await _retake(ctx, e, exam)
         if exam is None and retake is None:
             continue
         counting = None

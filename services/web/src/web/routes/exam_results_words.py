@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from web.context import Ctx
-from web.render import as_datetime, format_number
+from web.render import format_number
 from web.routes.common import say
 
 OUTCOMES = {"passed": ("Behaald", "Passed"), "failed": ("Niet behaald", "Failed"),
@@ -68,52 +66,16 @@ def part_lines(ctx: Ctx, result: dict[str, Any], exam: dict[str, Any] | None) ->
     return lines
 
 
-@dataclass(frozen=True)
-class Outlook:
-    """Whether a retake may be opened after an attempt, as the exam's rules say, and why (not)."""
-
-    allowed: bool
-    reason: tuple[str, str]
-    next_number: int
-    max_attempts: int | None
-    window_ends: datetime | None
-    extra: bool = False  # beyond the maximum or the window: only an extra attempt of the exam board opens it
-
-
-def window_end(rules: dict[str, Any], first_scheduled_at: Any) -> datetime | None:
-    """The end of the attempt window: the first scheduled moment plus the exam's days (default 365)."""
-    first = as_datetime(first_scheduled_at)
-    return first + timedelta(days=int(rules.get("attempt_window_days") or 365)) if first else None
-
-
-def retake_outlook(rules: dict[str, Any], *, number: int, latest_number: int, result: dict[str, Any] | None,
-                   forfeited: bool, first_scheduled_at: Any, at: datetime) -> Outlook:
-    """What the exams API will decide on a retake after attempt `number` (it decides again when asked)."""
-    maximum = rules.get("max_attempts", 3)
-    ends = window_end(rules, first_scheduled_at)
-
-    def outlook(allowed: bool, nl: str, en: str, extra: bool = False) -> Outlook:
-        return Outlook(allowed, (nl, en), latest_number + 1, maximum, ends, extra)
-
-    if latest_number > number:
-        return outlook(False, f"Er is al een latere poging ({latest_number}); een herkansing volgt op de laatste.",
-                       f"There is a later attempt ({latest_number}); a retake follows the latest one.")
-    if result is not None and result.get("outcome") in ("passed", "exempt"):
-        return outlook(False, "Dit examen is behaald: herkansen kan alleen zolang het niet behaald is.",
-                       "This exam was passed: a retake is only possible while it is not.")
-    if not forfeited and result is None:
-        return outlook(False, f"Poging {number} loopt nog: er is nog geen resultaat.",
-                       f"Attempt {number} is still running: there is no result yet.")
-    if not forfeited and result is not None and result.get("state") != "adopted":
-        return outlook(False, f"Het resultaat van poging {number} is nog niet vastgesteld door de examencommissie.",
-                       f"The result of attempt {number} has not been adopted by the exam board yet.")
-    if maximum is not None and latest_number >= int(maximum):
-        return outlook(False, f"Het maximum van {maximum} pogingen is bereikt: alleen met een extra poging die de "
-                              "examencommissie toekent.", f"The maximum of {maximum} attempts is reached: only with "
-                              "an extra attempt granted by the exam board.", extra=True)
-    if ends is not None and at > ends:
-        return outlook(False, "De termijn voor pogingen is verstreken: alleen met een extra poging die de "
-                              "examencommissie toekent.", "The attempt window has passed: only with an extra "
-                              "attempt granted by the exam board.", extra=True)
-    return outlook(True, f"Een herkansing (poging {latest_number + 1}) is mogelijk.",
-                   f"A retake (attempt {latest_number + 1}) is possible.")
+async def retake_look(ctx: Ctx, attempt_id: str) -> dict[str, Any]:
+    """The exams API's verdict on a retake after this attempt (its rules, in one place), in the page's words."""
+    look = dict(await ctx.get("exams", f"/v1/schools/{ctx.school_id}/attempts/{attempt_id}/retake"))
+    number = look["next_number"]
+    if look["allowed"] and look.get("extra_attempt_case_id"):
+        look["reason"] = say(ctx, f"Een herkansing (poging {number}) is mogelijk met de extra poging die de "
+                                  "examencommissie toekende.", f"A retake (attempt {number}) is possible with the "
+                                  "extra attempt the exam board granted.")
+    elif look["allowed"]:
+        look["reason"] = say(ctx, f"Een herkansing (poging {number}) is mogelijk.",
+                             f"A retake (attempt {number}) is possible.")
+    look["extra"] = look["beyond_limits"] and not look["allowed"]  # only the exam board's extra attempt helps
+    return look
