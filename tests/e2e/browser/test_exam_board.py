@@ -10,7 +10,9 @@ result is adopted (API) and he asks for an inspection (after a refusal without a
 and is told a new request is too late once the term has passed; the board sees its cases by deadline with the
 overdue one first (in words), decides the inspection (after a refusal at the missing moment) and the objection with
 an amended result (after refusals at the missing result and a passing grade below the pass mark), opens an
-accommodation itself and decides it (after a refusal at the missing measures), grants the overdue extra attempt,
+accommodation itself and decides it (after a refusal at the missing measures), grants an exemption it opened from
+another exam (after refusals without a document, then without a core task; the diploma uploaded on the case's page),
+grants the overdue extra attempt,
 finds fraud with an exclusion (after a refusal of one beyond twelve months), and orders Lieke a new assessment by
 another assessor (after a refusal of the one who assessed her); the board reads Sem's audit trail from the case, and
 the chain's check names the record a direct database change broke. Every new page is audited (axe) and photographed
@@ -305,12 +307,15 @@ def test_sem_asks_for_an_inspection_adds_a_document_and_objects_too_late(
     both_languages(page, "exam-cases-student")
 
 
-def board_opens(page: Page, student_id: str, kind: str, reason: str, attempt_id: str | None = None) -> None:
-    """The board opens a case for a student from the case form (student chosen by link)."""
+def board_opens(page: Page, student_id: str, kind: str, reason: str, attempt_id: str | None = None,
+                exam: str | None = None) -> None:
+    """The board opens a case for a student from the case form (student chosen by link; exam by its name)."""
     page.goto(f"/cases/new?student_id={student_id}")
     page.locator("#f-kind").select_option(kind)
     if attempt_id:
         page.locator("#f-attempt_id").select_option(attempt_id)
+    if exam:
+        page.locator("#f-exam_id").select_option(label=exam)
     page.locator("#f-reason").fill(reason)
     page.get_by_role("button", name="Zaak openen").click()
     expect(page.locator(".notice")).to_contain_text("De zaak is geopend")
@@ -408,6 +413,26 @@ def test_the_board_works_its_cases_by_deadline_and_decides(page: Page, school: d
     page.locator("#f-measures").fill("30 minuten extra tijd\nEen stille ruimte")
     page.get_by_role("button", name="Besluit vastleggen").click()
     expect(page.locator("#decision")).to_contain_text("30 minuten extra tijd; Een stille ruimte")
+    # An exemption from the demo exam, which he has not started: granted for its core task, valid five years.
+    board_opens(page, board_exam["student_id"], "exemption", "Diploma van een eerdere opleiding ontvangen.",
+                exam="Proeve Verzorgende-IG: zorg en ondersteuning")
+    page.locator("#f-outcome-granted").check()
+    page.locator("#f-ct-B1-K1").check()
+    page.locator("#f-note").fill("Vrijgesteld op grond van het eerder behaalde diploma.")
+    page.get_by_role("button", name="Besluit vastleggen").click()  # no document yet
+    expect(page.get_by_role("alert")).to_contain_text("er is er nog geen geüpload")
+    diploma = tmp_path / "diploma.txt"
+    diploma.write_text("Diploma Helpende Zorg en Welzijn, 2024.")
+    upload(page, diploma, r"uploaded=file_")
+    until_listed(page, "#documents", "diploma.txt")
+    page.locator("#f-outcome-granted").check()
+    page.locator("#f-note").fill("Vrijgesteld op grond van het eerder behaalde diploma.")
+    page.get_by_role("button", name="Besluit vastleggen").click()  # no core task ticked
+    expect(page.locator("#e-core_tasks")).to_be_visible()
+    page.locator("#f-ct-B1-K1").check()
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#decision")).to_contain_text("B1-K1")
+    expect(page.locator("#decision")).to_contain_text(str(datetime.now(UTC).year + 5))  # no date given: five years
     # The overdue extra attempt is granted late, and leaves the open list.
     page.goto(f"/cases/{extra}")
     expect(page.locator("#facts")).to_contain_text("te laat: de termijn is verstreken")
