@@ -11,6 +11,11 @@ from pymongo.asynchronous.collection import AsyncCollection
 log = logging.getLogger(__name__)
 
 WATCH_AWAIT_MS = 5000  # how long the server holds an empty change-stream getMore
+# The local stand-in answers every waiting change-stream getMore at once, empty, on a write to any collection:
+# asking again at once would spin at the rate of every write in the server (hundreds a second under load, for
+# each watcher). An empty answer is followed by the next ask no sooner than WATCH_MIN_ROUND_S after the last;
+# an insert is still seen within that time.
+WATCH_MIN_ROUND_S = 0.025
 
 
 async def sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
@@ -40,12 +45,16 @@ async def wake_on_inserts(
     (e.g. while the database restarts); the stream is opened again every `retry_s` meanwhile.
     """
     pipeline = [{"$match": {"operationType": "insert"}}]
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         try:
             async with await collection.watch(pipeline, max_await_time_ms=WATCH_AWAIT_MS) as stream:
                 while not stop.is_set():
+                    asked = loop.time()
                     if await stream.try_next() is not None:
                         wake.set()
+                    elif (rest := asked + WATCH_MIN_ROUND_S - loop.time()) > 0:
+                        await sleep_unless_stopped(stop, rest)
         except Exception as exc:
             log.info("change stream unavailable, polling",
                      extra={"collection": collection.name, "error": type(exc).__name__})
