@@ -76,6 +76,11 @@ def require_readable(rights: Reader, student: Doc | None) -> Doc:
     return student
 
 
+def is_self(principal: Principal, student: Doc) -> bool:
+    """The caller is this student (who learns of a result only once the exam board adopted it)."""
+    return student.get("user_id") == principal.subject
+
+
 def may_prepare(principal: Principal, school_id: str, student: Doc) -> bool:
     """Supervisors prepare for their linked students; the school admin for anyone in the school."""
     roles = principal.roles_in(school_id)

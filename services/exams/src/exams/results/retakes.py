@@ -7,7 +7,7 @@ from datetime import datetime
 
 from contracts.exams import RetakeOpenedV1
 from exams import readmodel
-from exams.access import reader, require_preparer, require_readable
+from exams.access import is_self, reader, require_preparer, require_readable
 from exams.assignments import repository as assignments
 from exams.cases.exclusion import exclusion
 from exams.catalog import repository as catalog
@@ -83,8 +83,7 @@ async def outlook(db: Db, session: Session | None, *, principal: Principal, scho
     student = await people.get_student(db, school_id, attempt["student_id"], session) if attempt else None
     if attempt is None or student is None:
         raise not_found("Deze poging", "attempt")
-    rights = reader(principal, school_id)
-    require_readable(rights, student)
+    require_readable(reader(principal, school_id), student)
     history = await attempts.attempts_of(db, session, school_id=school_id, student_id=attempt["student_id"],
                                          exam_id=attempt["exam_id"])
     latest = history[-1]
@@ -98,8 +97,7 @@ async def outlook(db: Db, session: Session | None, *, principal: Principal, scho
         return replace(found, refusal=Text(
             f"Er is al een latere poging ({latest['number']}); een herkansing volgt op de laatste.",
             f"There is a later attempt ({latest['number']}); a retake follows the latest one."))
-    staff = rights.everyone or rights.supervised or rights.assessed
-    if reason := await _why_not(db, session, latest, history, adopted_only=not staff):
+    if reason := await _why_not(db, session, latest, history, adopted_only=is_self(principal, student)):
         return replace(found, refusal=reason)
     if reason := await exclusion(db, session, school_id=school_id, student_id=attempt["student_id"],
                                  exam_id=attempt["exam_id"], at=at):

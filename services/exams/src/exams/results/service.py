@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts.exams import ResultAdoptedV1, ResultAvailableV1
 from exams import readmodel
-from exams.access import reader, require_readable
+from exams.access import is_self, reader, require_readable
 from exams.assignments import repository as assignments
 from exams.catalog import repository as catalog
 from exams.common import Doc, Session, forbidden, not_found, refuse
@@ -172,7 +172,7 @@ async def _readable_student(db: Db, principal: Principal, school_id: str, studen
                              "Results are not shown to workplace trainers."))
     rights = replace(rights, trained=False)
     student = require_readable(rights, await people.get_student(db, school_id, student_id))
-    return student, student.get("user_id") == principal.subject
+    return student, is_self(principal, student)
 
 
 async def attempt_result(db: Db, *, principal: Principal, school_id: str, attempt_id: str) -> tuple[Doc, list[Doc]]:
