@@ -154,7 +154,7 @@ async def measure(mongo_uri: str, bootstrap: str, smtp_port: int, mail_dir: Path
 async def main() -> None:
     """Start throwaway servers and the worker, measure, print the figures."""
     with backbone("bench-notify-") as backing:
-        smtp_port, smtp_http = servers.free_port(), servers.free_port()
+        smtp_port, smtp_http = servers.free_ports(2)
         smtp = start(servers.smtp(smtp_port, smtp_http, backing.base / "mail"), backing.base)
         try:
             latencies = await measure(backing.mongo_uri, backing.kafka_bootstrap, smtp_port, backing.base / "mail",

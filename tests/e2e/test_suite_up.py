@@ -17,7 +17,7 @@ import pytest
 
 from kit.local import demo
 from kit.local.processes import alive
-from kit.local.servers import SERVICES, S3Ports, free_port
+from kit.local.servers import SERVICES, S3Ports, free_ports
 from kit.local.stack import DEFAULT_PORTS, Stack
 
 pytestmark = pytest.mark.e2e
@@ -55,10 +55,10 @@ def test_make_up_refuses_a_port_in_use_and_names_it(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         env = {**os.environ, "MBO_DATA_DIR": str(tmp_path), "MBO_PORT_GATEWAY": str(port)}
-        for name in DEFAULT_PORTS:
-            if name != "gateway":
-                env[f"MBO_PORT_{name.upper()}"] = str(free_port())
-        s3 = S3Ports.free()
+        names = [name for name in DEFAULT_PORTS if name != "gateway" and not name.startswith("s3")]
+        picked = free_ports(len(names), avoid={port})
+        env.update({f"MBO_PORT_{name.upper()}": str(value) for name, value in zip(names, picked, strict=True)})
+        s3 = S3Ports.free(avoid={port, *picked})
         for name, value in (("s3", s3.s3), ("s3_master", s3.master), ("s3_volume", s3.volume),
                             ("s3_filer", s3.filer), ("s3_admin", s3.admin)):
             env[f"MBO_PORT_{name.upper()}"] = str(value)

@@ -23,7 +23,7 @@ async def wait_for_status(client: httpx.AsyncClient, status: int, timeout_s: flo
 
 
 async def test_readiness_follows_mongo_and_kafka_going_down_and_coming_back(tmp_path: Path) -> None:
-    mongo_port, kafka_port = servers.free_port(), servers.free_port()
+    mongo_port, kafka_port = servers.free_ports(2)
     mongo = start(servers.mongo(mongo_port, tmp_path / "mongo"), tmp_path)
     kafka = start(servers.kafka(kafka_port, tmp_path / "kafka"), tmp_path)
     settings = KitSettings(service="readiness", mongo_uri=servers.mongo_uri(mongo_port),

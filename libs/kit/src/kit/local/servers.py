@@ -7,7 +7,7 @@ import json
 import secrets
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,9 +45,21 @@ def bin_path(name: str) -> str:
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int, avoid: Collection[int] = ()) -> list[int]:
+    """count different TCP ports on 127.0.0.1 that nothing listens on right now, none of them in avoid."""
+    # Every socket stays bound until all are picked: a port let go at once may be handed out again,
+    # and two servers given one port means one of them answers for the other.
+    with contextlib.ExitStack() as held:
+        ports: list[int] = []
+        while len(ports) < count:
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            if (port := int(sock.getsockname()[1])) not in avoid:
+                ports.append(port)
+        return ports
 
 
 def port_in_use(port: int) -> bool:
@@ -93,11 +105,12 @@ class S3Ports:
     admin: int
 
     @classmethod
-    def free(cls) -> S3Ports:
-        """Free ports for a throwaway stack (its gRPC ports too, which weed puts at +10000)."""
+    def free(cls, avoid: Collection[int] = ()) -> S3Ports:
+        """Free ports for a throwaway stack, none in avoid (its gRPC ports too, which weed puts at +10000)."""
         while True:
-            ports = [free_port() for _ in range(5)]
-            if all(p + 10000 < 65536 and not port_in_use(p + 10000) for p in ports) and len(set(ports)) == 5:
+            ports = free_ports(5, avoid)
+            grpc = [p + 10000 for p in ports]
+            if all(g < 65536 and g not in avoid and g not in ports and not port_in_use(g) for g in grpc):
                 return cls(*ports)
 
     def all(self) -> tuple[int, ...]:

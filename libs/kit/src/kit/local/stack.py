@@ -49,8 +49,9 @@ class Stack:
     @classmethod
     def throwaway(cls, data_dir: Path) -> Stack:
         """Free ports for every process, for tests that run beside `make up`."""
-        ports = {name: servers.free_port() for name in DEFAULT_PORTS if not name.startswith("s3")}
-        s3 = S3Ports.free()
+        names = [name for name in DEFAULT_PORTS if not name.startswith("s3")]
+        ports = dict(zip(names, servers.free_ports(len(names)), strict=True))
+        s3 = S3Ports.free(avoid=ports.values())
         ports.update(s3=s3.s3, s3_master=s3.master, s3_volume=s3.volume, s3_filer=s3.filer,
                      s3_admin=s3.admin)
         return cls(ports, data_dir)

@@ -40,7 +40,7 @@ def backbone(prefix: str) -> Iterator[Backbone]:
     """
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         base = Path(tmp)
-        mongo_port, kafka_port = servers.free_port(), servers.free_port()
+        mongo_port, kafka_port = servers.free_ports(2)
         started: list[Running] = []
         try:
             started.append(start(servers.mongo(mongo_port, base / "mongo", durable=durable()), base))

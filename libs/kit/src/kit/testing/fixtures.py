@@ -99,7 +99,7 @@ def s3_server(servers_dir: Path) -> Iterator[S3Server]:
 @pytest.fixture(scope="session")
 def smtp_server(servers_dir: Path) -> Iterator[SmtpServer]:
     """The SMTP sink for the whole test session."""
-    port, http_port = servers.free_port(), servers.free_port()
+    port, http_port = servers.free_ports(2)
     directory = servers_dir / "mail"
     running = start(servers.smtp(port, http_port, directory), servers_dir)
     yield SmtpServer(port, http_port, directory, running)
