@@ -26,6 +26,7 @@ import pytest
 from pymongo import MongoClient
 
 from kit.local import demo
+from kit.local.processes import stop_together
 from kit.local.servers import SERVICES, Running, Server
 from kit.local.stack import Stack
 from kit.testing.fixtures import start
@@ -193,8 +194,12 @@ class Suite:
 
     def stop_all(self) -> None:
         """Stop every process, the gateway and services before the servers they need."""
-        for name in reversed(list(self.running)):
-            self.running.pop(name).stop()
+        # By role, not by start order: a test restarts the broker or Mongo, and a service stopped after them
+        # waits out its whole grace period for a server that is gone.
+        infrastructure = {server.name for server in self.stack.infrastructure()}
+        services = [name for name in self.running if name not in infrastructure]
+        for stage in (services, [name for name in self.running if name in infrastructure]):
+            stop_together([self.running.pop(name) for name in stage])
 
 
 def _tree(pid: int) -> set[int]:

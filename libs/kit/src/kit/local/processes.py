@@ -73,6 +73,20 @@ def stop_all(timeout_s: float = 10.0) -> None:
             proc.stop(timeout_s)
 
 
+def stop_together(running: list[Running], timeout_s: float = 10.0) -> bool:
+    """SIGTERM every process at once, SIGKILL what lingers past one shared timeout; True when none lingered."""
+    # One at a time, a stage of stuck processes would cost timeout_s each instead of once.
+    for proc in running:
+        proc.terminate()
+    deadline = time.monotonic() + timeout_s
+    clean = True
+    for proc in running:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.proc.wait(max(0.0, deadline - time.monotonic()))
+        clean = proc.stop(0) and clean
+    return clean
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     stop_all()
     # Exit as SIGTERM would have, so the caller (timeout, a shell) sees the usual status.
