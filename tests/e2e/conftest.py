@@ -11,6 +11,7 @@ from kit.local import demo
 from kit.local.servers import SERVICES, Running
 from kit.local.stack import Stack
 from kit.testing.fixtures import start
+from kit.testing.readiness import wait_ready
 
 
 @pytest.fixture(scope="session")
@@ -22,9 +23,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         for server in stack.all():
             running.append(start(server, data / "logs"))
-        with httpx.Client(base_url=stack.gateway_url, timeout=5) as client:
-            for name in SERVICES:
-                wait_ready(client, name)
+        wait_ready(stack.gateway_url, SERVICES, timeout_s=120)
         yield stack
     finally:
         for proc in reversed(running):
@@ -45,23 +44,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         marker = item.get_closest_marker("timeout")
         seconds = marker.args[0] if marker and marker.args else item.config.getini("timeout")
         item.add_marker(pytest.mark.timeout(float(seconds), func_only=True), append=False)
-
-
-def wait_ready(client: httpx.Client, service: str, timeout_s: float = 60) -> None:
-    """Poll a service's /readyz through the gateway until it answers 200."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = client.get(f"/{service}/readyz")
-            if last.status_code == 200:
-                return
-        except httpx.HTTPError as exc:
-            last = exc
-        time.sleep(0.3)
-    raise TimeoutError(f"{service} not ready through the gateway: {last!r}")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 def test_every_service_is_ready_and_documented_through_the_gateway(gateway: httpx.Client, service: str) -> None:
     ready = gateway.get(f"/{service}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["status"] == "ready"
+    assert ready.json()["status"] == "ready" and ready.json()["service"] == service
     spec = gateway.get(f"/{service}/openapi.json")
     assert spec.status_code == 200
     assert spec.json()["info"]["title"].lower() == service

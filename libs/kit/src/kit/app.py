@@ -104,7 +104,7 @@ def create_service_app(
             which = ", ".join(f"{name} ({results[name]})" for name in missing)
             detail = Text(nl=f"Niet gereed: {which}", en=f"Not ready: {which}")
             return problem_response(request, Problem(503, detail=detail, checks=results, missing=missing))
-        return JSONResponse({"status": "ready", "checks": results})
+        return JSONResponse({"status": "ready", "service": settings.service, "checks": results})
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes, exempt=body_limit_exempt)

@@ -34,7 +34,7 @@ async def test_readiness_follows_mongo_and_kafka_going_down_and_coming_back(tmp_
             transport=httpx.ASGITransport(app=app), base_url="http://r"
         ) as client:
             ok = await wait_for_status(client, 200)
-            assert ok.json() == {"status": "ready", "checks": {"mongo": "ok", "kafka": "ok"}}
+            assert ok.json() == {"status": "ready", "service": "readiness", "checks": {"mongo": "ok", "kafka": "ok"}}
 
             kafka.stop()
             down = await wait_for_status(client, 503)

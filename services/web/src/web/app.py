@@ -76,7 +76,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
         if missing:
             return problem_response(request, Problem(503, detail="Not ready: " + ", ".join(missing),
                                                      checks=results, missing=missing))
-        return JSONResponse({"status": "ready", "checks": results})
+        return JSONResponse({"status": "ready", "service": settings.service, "checks": results})
 
     install_page_errors(app)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,static")
