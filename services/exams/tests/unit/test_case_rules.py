@@ -96,6 +96,12 @@ def test_an_exemption_is_valid_five_years_by_default() -> None:
     assert default_valid_until("accommodation", AT) is None
 
 
+def test_an_exemption_decided_late_in_the_evening_counts_from_the_schools_day() -> None:
+    # 23:30 UTC on 30 November is 00:30 on 1 December in Amsterdam, where the board decided it
+    assert default_valid_until("exemption", datetime(2026, 11, 30, 23, 30, tzinfo=UTC)) == date(2031, 12, 1)
+    assert default_valid_until("exemption", datetime(2027, 6, 30, 22, 30, tzinfo=UTC)) == date(2032, 7, 1)
+
+
 def test_the_calendar_refuses_what_makes_no_sense_naming_the_entry() -> None:
     ok = check_holidays([(date(2026, 12, 21), date(2027, 1, 1), "Kerstvakantie"),
                          (date(2026, 10, 19), date(2026, 10, 23), "Herfstvakantie")])

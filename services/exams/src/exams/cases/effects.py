@@ -69,7 +69,7 @@ def _exclusion(given: Doc, at: datetime) -> Doc:
 async def _valid_for(db: Db, session: Session, case: Doc, given: Doc, at: datetime) -> Doc:
     """An exemption of core tasks (with documents) or accommodation measures, valid until a date."""
     until: date | None = given.get("valid_until") or models.default_valid_until(case["kind"], at)
-    if until is not None and until <= at.date():
+    if until is not None and until <= workdays.local_date(at):
         raise _invalid("valid_until", "De geldigheid moet na vandaag eindigen.", "The validity must end after today.")
     # stored as the last moment of that school day, as results and assessment compare it with a moment
     fields: Doc = {"valid_until": workdays.end_of_day(until) if until else None}

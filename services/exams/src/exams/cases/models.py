@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts.exams import ExamBoardCaseDecidedV1, ExamBoardCaseOpenedV1
-from exams.cases.workdays import SCHOOL_TZ
+from exams.cases.workdays import SCHOOL_TZ, local_date
 from kit.errors import Problem, Text, field_error
 
 Doc = dict[str, Any]
@@ -116,7 +116,7 @@ def amended_result(old: Doc, *, outcome: str, grade: float | None, pass_mark: fl
 def default_valid_until(kind: str, decided_at: datetime) -> date | None:
     """Exemptions are valid for five years by default; other decisions until the board says otherwise."""
     if kind == "exemption":
-        start = decided_at.date()
+        start = local_date(decided_at)  # the school's day: at 23:30 UTC in winter it is already tomorrow there
         try:
             return start.replace(year=start.year + EXEMPTION_YEARS)
         except ValueError:  # 29 February

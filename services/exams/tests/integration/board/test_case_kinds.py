@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.evidence import FileUploadedV1
+from exams.cases.workdays import local_date
 
 School = Any
 EN = {"Accept-Language": "en"}
@@ -43,10 +44,10 @@ async def test_an_exemption_is_granted_on_documents_for_core_tasks_valid_five_ye
     r = await decide(school, case["id"], outcome="granted", note="Diploma gezien.", core_tasks=["B1-K1"])
     assert r.status_code == 200, r.text
     decision = r.json()["decision"]
-    today = datetime.now(UTC).date()
+    today = local_date(datetime.now(UTC))
     assert decision["core_tasks"] == ["B1-K1"]
     valid_until = datetime.fromisoformat(decision["valid_until"])
-    assert valid_until.year == today.year + 5 and valid_until > datetime.now(UTC)
+    assert local_date(valid_until).year == today.year + 5 and valid_until > datetime.now(UTC)
     from exams.results.service import valid_exemptions  # how results reads it
 
     stored = await school.world.db.cases.find_one({"_id": case["id"]})

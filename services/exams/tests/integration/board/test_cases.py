@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from exams.cases.models import latest_exclusion_day
 from exams.cases.workdays import add_working_days, local_date
 from kit.testing.outbox import staged_events
 
@@ -148,7 +149,7 @@ async def test_fraud_may_exclude_the_student_for_up_to_twelve_months(school: Sch
         "kind": "fraud", "student_id": student.student_id, "attempt_id": attempt_id, "reason": "Spiekbriefje."})
     url = f"/v1/schools/{sid}/cases/{r.json()['id']}/decision"
     today = local_date(datetime.now(UTC))
-    for until, field in ((today.replace(year=today.year + 1) + timedelta(days=1), "excluded_until"),
+    for until, field in ((latest_exclusion_day(today) + timedelta(days=1), "excluded_until"),
                          (today, "excluded_until")):
         r = await http.post(url, headers={**school.h("board"), **EN}, json={
             "outcome": "fraud", "note": "Fraude vastgesteld.", "excluded_until": until.isoformat()})
