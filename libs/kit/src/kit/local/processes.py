@@ -73,18 +73,19 @@ def stop_all(timeout_s: float = 10.0) -> None:
             proc.stop(timeout_s)
 
 
-def stop_together(running: list[Running], timeout_s: float = 10.0) -> bool:
-    """SIGTERM every process at once, SIGKILL what lingers past one shared timeout; True when none lingered."""
+def stop_together(running: list[Running], timeout_s: float = 10.0) -> list[Running]:
+    """SIGTERM every process at once, SIGKILL what lingers past one shared timeout; the ones that lingered."""
     # One at a time, a stage of stuck processes would cost timeout_s each instead of once.
     for proc in running:
         proc.terminate()
     deadline = time.monotonic() + timeout_s
-    clean = True
+    lingered = []
     for proc in running:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.proc.wait(max(0.0, deadline - time.monotonic()))
-        clean = proc.stop(0) and clean
-    return clean
+        if not proc.stop(0):  # kills whatever is left of its group, closes its log
+            lingered.append(proc)
+    return lingered
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

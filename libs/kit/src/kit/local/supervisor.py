@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
-from kit.local.processes import Running
+from kit.local.processes import Running, stop_together
 from kit.local.servers import Server, port_in_use
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
@@ -108,20 +108,15 @@ class Supervisor:
         self.stopping.set()
         clean = True
         for stage in reversed(self.stages):
-            alive = [i for i in stage if i.running is not None and i.running.proc.poll() is None]
-            for item in alive:
-                assert item.running is not None
-                item.running.terminate()
-            deadline = time.monotonic() + self.grace_s
-            for item in alive:
-                assert item.running is not None
-                try:
-                    item.running.proc.wait(max(0.0, deadline - time.monotonic()))
-                    self.say(f"stopped {item.server.name}")
-                except subprocess.TimeoutExpired:
+            alive = [(i.server.name, i.running) for i in stage
+                     if i.running is not None and i.running.proc.poll() is None]
+            lingered = stop_together([running for _, running in alive], self.grace_s)
+            for name, running in alive:
+                if running in lingered:
                     clean = False
-                    self.say(f"{item.server.name} did not stop within {self.grace_s:.0f}s; killed")
-                item.running.stop(0)  # kills whatever is left of its group, closes its pipe
+                    self.say(f"{name} did not stop within {self.grace_s:.0f}s; killed")
+                else:
+                    self.say(f"stopped {name}")
             for item in stage:
                 if item.reader is not None:
                     item.reader.join(timeout=2)
